@@ -1,0 +1,392 @@
+//! The embedded SQLite backend.
+//!
+//! One writer thread owns the write connection and commits in groups: it takes every write
+//! waiting in its queue, runs each inside its own savepoint, and commits them with one durable
+//! WAL sync, so concurrent writers share an fsync instead of queueing for one each. Reads run on
+//! a small pool of read-only connections on blocking threads; WAL lets them proceed during
+//! writes and they see every commit that was acknowledged.
+
+mod accounts;
+mod buckets;
+mod multipart;
+mod objects;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc;
+
+use async_trait::async_trait;
+use coffer_core::AccountId;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use crate::store::{MetaStore, ScanBound};
+use crate::{
+    AccessKey, Account, Bucket, Completion, DeleteOutcome, MetaError, NewObject, ObjectSummary,
+    ObjectVersion, Part, Upload, Usage, WriteCondition, WriteOutcome,
+};
+
+/// Upper bound on writes committed together.
+const MAX_GROUP: usize = 256;
+/// Read connections kept open when idle.
+const MAX_IDLE_READERS: usize = 16;
+
+type Notify = Box<dyn FnOnce(Result<(), MetaError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Notify) + Send>;
+
+/// Metadata in one SQLite database file.
+pub struct SqliteMeta {
+    path: PathBuf,
+    writer: Mutex<mpsc::Sender<Job>>,
+    readers: std::sync::Arc<Mutex<Vec<Connection>>>,
+}
+
+impl std::fmt::Debug for SqliteMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteMeta").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn open_connection(path: &Path, read_only: bool) -> Result<Connection, MetaError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    if !read_only {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit is durable (the WAL is synced) before it is acknowledged.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteMeta {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, MetaError> {
+        let conn = open_connection(path, false)?;
+        schema::migrate(&conn)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("coffer-meta-writer".into())
+            .spawn(move || writer_loop(&conn, &rx))
+            .map_err(|e| MetaError::Database(e.to_string()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(tx),
+            readers: std::sync::Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// Runs `f` on a read connection, off the async workers.
+    async fn read<T, F>(&self, f: F) -> Result<T, MetaError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, MetaError> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().map_err(|_| poisoned())?.pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&path, true)?,
+            };
+            let result = f(&conn);
+            let mut idle = readers.lock().map_err(|_| poisoned())?;
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| MetaError::Database(format!("reader task: {e}")))?
+    }
+
+    /// Runs `f` in its own savepoint within the next group commit; returns once committed.
+    async fn write<T, F>(&self, f: F) -> Result<T, MetaError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, MetaError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, MetaError>>();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let notify: Notify = Box::new(move |commit| {
+                let _ = tx.send(commit.and(result));
+            });
+            (ok, notify)
+        });
+        self.writer
+            .lock()
+            .map_err(|_| poisoned())?
+            .send(job)
+            .map_err(|_| MetaError::Database("metadata writer stopped".into()))?;
+        rx.await
+            .map_err(|_| MetaError::Database("metadata writer dropped a write".into()))?
+    }
+}
+
+fn poisoned() -> MetaError {
+    MetaError::Database("lock poisoned".into())
+}
+
+fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut notifies: Vec<Notify> = Vec::with_capacity(jobs.len());
+        let begun = conn.execute_batch("BEGIN IMMEDIATE");
+        if let Err(e) = begun {
+            let message = e.to_string();
+            for job in jobs {
+                // Run nothing: report the failure to every waiter.
+                drop(job);
+                tracing::error!(error = %message, "metadata transaction could not begin");
+            }
+            continue;
+        }
+        for job in jobs {
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                tracing::error!(error = %e, "savepoint failed");
+            }
+            let (ok, notify) = job(conn);
+            let end = if ok {
+                conn.execute_batch("RELEASE job")
+            } else {
+                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            };
+            if let Err(e) = end {
+                tracing::error!(error = %e, "savepoint end failed");
+            }
+            notifies.push(notify);
+        }
+        let commit = conn
+            .execute_batch("COMMIT")
+            .map_err(|e| MetaError::Database(format!("commit: {e}")));
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for notify in notifies {
+            notify(match &commit {
+                Ok(()) => Ok(()),
+                Err(e) => Err(MetaError::Database(e.to_string())),
+            });
+        }
+    }
+}
+
+/// `key >= bound` / `key > bound` as SQL plus the bound value.
+fn lower_clause(bound: &ScanBound) -> (&'static str, String) {
+    match bound {
+        ScanBound::Unbounded => ("1", String::new()),
+        ScanBound::Included(k) => ("key >= ?2", k.clone()),
+        ScanBound::Excluded(k) => ("key > ?2", k.clone()),
+    }
+}
+
+#[async_trait]
+impl MetaStore for SqliteMeta {
+    async fn create_account(&self, account: Account) -> Result<(), MetaError> {
+        self.write(move |c| accounts::create_account(c, &account)).await
+    }
+
+    async fn get_account(&self, id: &AccountId) -> Result<Account, MetaError> {
+        let id = id.clone();
+        self.read(move |c| accounts::get_account(c, &id)).await
+    }
+
+    async fn count_accounts(&self) -> Result<u64, MetaError> {
+        self.read(accounts::count_accounts).await
+    }
+
+    async fn account_usage(&self, id: &AccountId) -> Result<Usage, MetaError> {
+        let id = id.clone();
+        self.read(move |c| accounts::usage(c, &id)).await
+    }
+
+    async fn create_access_key(&self, key: AccessKey) -> Result<(), MetaError> {
+        self.write(move |c| accounts::create_access_key(c, &key)).await
+    }
+
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>, MetaError> {
+        let id = access_key_id.to_owned();
+        self.read(move |c| accounts::get_access_key(c, &id)).await
+    }
+
+    async fn create_bucket(
+        &self,
+        name: &str,
+        account: &AccountId,
+        region: &str,
+    ) -> Result<Bucket, MetaError> {
+        let (name, account, region) = (name.to_owned(), account.clone(), region.to_owned());
+        self.write(move |c| buckets::create_bucket(c, &name, &account, &region))
+            .await
+    }
+
+    async fn get_bucket(&self, name: &str) -> Result<Option<Bucket>, MetaError> {
+        let name = name.to_owned();
+        self.read(move |c| buckets::get_bucket(c, &name)).await
+    }
+
+    async fn list_buckets(&self, account: &AccountId) -> Result<Vec<Bucket>, MetaError> {
+        let account = account.clone();
+        self.read(move |c| buckets::list_buckets(c, &account)).await
+    }
+
+    async fn delete_bucket(&self, bucket_id: i64) -> Result<(), MetaError> {
+        self.write(move |c| buckets::delete_bucket(c, bucket_id)).await
+    }
+
+    async fn get_object(
+        &self,
+        bucket_id: i64,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectVersion>, MetaError> {
+        let key = key.to_owned();
+        let version_id = version_id.map(str::to_owned);
+        self.read(move |c| objects::get_object(c, bucket_id, &key, version_id.as_deref()))
+            .await
+    }
+
+    async fn put_object(
+        &self,
+        object: NewObject,
+        condition: WriteCondition,
+    ) -> Result<WriteOutcome, MetaError> {
+        self.write(move |c| objects::put_object(c, &object, &condition))
+            .await
+    }
+
+    async fn delete_object(
+        &self,
+        bucket_id: i64,
+        key: &str,
+        version_id: Option<&str>,
+        owner: &AccountId,
+    ) -> Result<DeleteOutcome, MetaError> {
+        let key = key.to_owned();
+        let version_id = version_id.map(str::to_owned);
+        let owner = owner.clone();
+        self.write(move |c| {
+            objects::delete_object(c, bucket_id, &key, version_id.as_deref(), &owner)
+        })
+        .await
+    }
+
+    async fn scan_objects(
+        &self,
+        bucket_id: i64,
+        lower: ScanBound,
+        upper: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ObjectSummary>, MetaError> {
+        self.read(move |c| objects::scan_objects(c, bucket_id, &lower, upper.as_deref(), limit))
+            .await
+    }
+
+    async fn scan_versions(
+        &self,
+        bucket_id: i64,
+        lower: ScanBound,
+        after_version: Option<(String, i64)>,
+        upper: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ObjectSummary>, MetaError> {
+        self.read(move |c| {
+            objects::scan_versions(c, bucket_id, &lower, after_version, upper.as_deref(), limit)
+        })
+        .await
+    }
+
+    async fn create_upload(&self, upload: Upload) -> Result<(), MetaError> {
+        self.write(move |c| multipart::create_upload(c, &upload)).await
+    }
+
+    async fn get_upload(&self, upload_id: &str) -> Result<Option<Upload>, MetaError> {
+        let upload_id = upload_id.to_owned();
+        self.read(move |c| multipart::get_upload(c, &upload_id)).await
+    }
+
+    async fn put_part(&self, upload_id: &str, part: Part) -> Result<(), MetaError> {
+        let upload_id = upload_id.to_owned();
+        self.write(move |c| multipart::put_part(c, &upload_id, &part))
+            .await
+    }
+
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<Part>, MetaError> {
+        let upload_id = upload_id.to_owned();
+        self.read(move |c| multipart::list_parts(c, &upload_id, after, limit))
+            .await
+    }
+
+    async fn complete_upload(
+        &self,
+        upload_id: &str,
+        completion: Completion,
+    ) -> Result<WriteOutcome, MetaError> {
+        let upload_id = upload_id.to_owned();
+        self.write(move |c| multipart::complete_upload(c, &upload_id, &completion))
+            .await
+    }
+
+    async fn abort_upload(&self, upload_id: &str) -> Result<(), MetaError> {
+        let upload_id = upload_id.to_owned();
+        self.write(move |c| multipart::abort_upload(c, &upload_id))
+            .await
+    }
+
+    async fn scan_uploads(
+        &self,
+        bucket_id: i64,
+        lower: ScanBound,
+        after_upload: Option<(String, String)>,
+        upper: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Upload>, MetaError> {
+        self.read(move |c| {
+            multipart::scan_uploads(c, bucket_id, &lower, after_upload, upper.as_deref(), limit)
+        })
+        .await
+    }
+
+    async fn garbage_blobs(&self, limit: usize) -> Result<Vec<String>, MetaError> {
+        self.read(move |c| objects::garbage_blobs(c, limit)).await
+    }
+
+    async fn forget_garbage(&self, blob_ids: Vec<String>) -> Result<(), MetaError> {
+        self.write(move |c| objects::forget_garbage(c, &blob_ids)).await
+    }
+
+    async fn unreferenced_blobs(&self, blob_ids: Vec<String>) -> Result<Vec<String>, MetaError> {
+        self.read(move |c| objects::unreferenced_blobs(c, &blob_ids)).await
+    }
+
+    async fn ping(&self) -> Result<(), MetaError> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+}
