@@ -43,14 +43,12 @@ impl Digester {
                     crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32IsoHdlc),
                     4,
                 ),
-                ChecksumAlgorithm::Crc32c => Hasher::Crc(
-                    crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi),
-                    4,
-                ),
-                ChecksumAlgorithm::Crc64Nvme => Hasher::Crc(
-                    crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
-                    8,
-                ),
+                ChecksumAlgorithm::Crc32c => {
+                    Hasher::Crc(crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi), 4)
+                }
+                ChecksumAlgorithm::Crc64Nvme => {
+                    Hasher::Crc(crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme), 8)
+                }
                 ChecksumAlgorithm::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
                 ChecksumAlgorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
             };

@@ -79,7 +79,8 @@ impl FsBlobStore {
                 file.seek(SeekFrom::Start(offset))?;
                 let mut remaining = len;
                 while remaining > 0 {
-                    let want = usize::try_from(remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
+                    let want =
+                        usize::try_from(remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
                     let mut buf = vec![0u8; want];
                     file.read_exact(&mut buf).map_err(|e| {
                         if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -162,7 +163,10 @@ impl FsBlobStore {
 
     /// Checks that the data directory is writable (readiness probe).
     pub fn check_writable(&self) -> Result<(), BlobError> {
-        let probe = self.root.join("tmp").join(format!("{}.probe", new_blob_id()));
+        let probe = self
+            .root
+            .join("tmp")
+            .join(format!("{}.probe", new_blob_id()));
         fs::write(&probe, b"ok")?;
         fs::remove_file(&probe)?;
         Ok(())
@@ -326,7 +330,10 @@ mod tests {
             got.extend_from_slice(&chunk.unwrap());
         }
         assert_eq!(got, b"world");
-        assert_eq!(store.list_older_than(Duration::ZERO).await.unwrap(), vec![id.clone()]);
+        assert_eq!(
+            store.list_older_than(Duration::ZERO).await.unwrap(),
+            vec![id.clone()]
+        );
         store.delete(&id).await.unwrap();
         assert!(matches!(
             store.reader(&id, 0, 1).next_chunk().await,
@@ -342,6 +349,12 @@ mod tests {
         w.write(Bytes::from_static(b"partial")).await.unwrap();
         drop(w);
         // Whenever the writer thread gets to it, the abandoned bytes never become a blob.
-        assert!(store.list_older_than(Duration::ZERO).await.unwrap().is_empty());
+        assert!(
+            store
+                .list_older_than(Duration::ZERO)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

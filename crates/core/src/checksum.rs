@@ -23,7 +23,13 @@ pub enum ChecksumAlgorithm {
 
 impl ChecksumAlgorithm {
     /// Every algorithm, in a fixed order.
-    pub const ALL: [Self; 5] = [Self::Crc32, Self::Crc32c, Self::Crc64Nvme, Self::Sha1, Self::Sha256];
+    pub const ALL: [Self; 5] = [
+        Self::Crc32,
+        Self::Crc32c,
+        Self::Crc64Nvme,
+        Self::Sha1,
+        Self::Sha256,
+    ];
 
     /// The name S3 uses in `x-amz-checksum-algorithm` and XML (`CRC32`, `SHA256`, ...).
     pub fn as_str(self) -> &'static str {

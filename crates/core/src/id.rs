@@ -22,7 +22,10 @@ pub fn new_request_id() -> String {
 
 /// Whether `id` has the shape of a blob id; guards paths built from stored ids.
 pub fn is_blob_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[cfg(test)]

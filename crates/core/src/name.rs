@@ -27,7 +27,9 @@ impl BucketName {
     pub fn new(name: &str) -> Result<Self, NameError> {
         let bytes = name.as_bytes();
         if !(3..=63).contains(&bytes.len()) {
-            return Err(NameError::InvalidBucketName("length must be between 3 and 63"));
+            return Err(NameError::InvalidBucketName(
+                "length must be between 3 and 63",
+            ));
         }
         if !bytes
             .iter()

@@ -13,7 +13,11 @@ impl Engine {
         account: &AccountId,
         region: &str,
     ) -> Result<Bucket, EngineError> {
-        match self.meta.create_bucket(name.as_str(), account, region).await {
+        match self
+            .meta
+            .create_bucket(name.as_str(), account, region)
+            .await
+        {
             Err(coffer_meta::MetaError::BucketExists { owner }) if owner == *account => {
                 Err(EngineError::BucketAlreadyOwnedByYou)
             }

@@ -23,7 +23,9 @@ pub enum EngineError {
     #[error("Your previous request to create the named bucket succeeded and you already own it.")]
     BucketAlreadyOwnedByYou,
     /// Bucket exists and belongs to someone else.
-    #[error("The requested bucket name is not available. Please select a different name and try again.")]
+    #[error(
+        "The requested bucket name is not available. Please select a different name and try again."
+    )]
     BucketAlreadyExists {
         /// The owner (never shown to the caller).
         owner: AccountId,
@@ -41,7 +43,9 @@ pub enum EngineError {
     #[error("The specified version does not exist.")]
     NoSuchVersion,
     /// No such upload.
-    #[error("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")]
+    #[error(
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+    )]
     NoSuchUpload,
     /// A precondition header did not hold.
     #[error("At least one of the pre-conditions you specified did not hold")]
@@ -74,10 +78,14 @@ pub enum EngineError {
     #[error("Your proposed upload is smaller than the minimum allowed size")]
     EntityTooSmall,
     /// A completion names a part that is missing or whose ETag differs.
-    #[error("One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")]
+    #[error(
+        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+    )]
     InvalidPart,
     /// Completion parts not in ascending order.
-    #[error("The list of parts was not in ascending order. The parts list must be specified in order by part number.")]
+    #[error(
+        "The list of parts was not in ascending order. The parts list must be specified in order by part number."
+    )]
     InvalidPartOrder,
     /// The method is not allowed against this resource (e.g. a delete marker).
     #[error("{0}")]

@@ -168,7 +168,11 @@ where
     }
     // With a delimiter, rows read past a fold are wasted, so batches start small after each
     // fold and double while keys keep coming unfolded.
-    let mut batch = if delimiter.is_some() { FIRST_BATCH } else { MAX_PAGE + 1 };
+    let mut batch = if delimiter.is_some() {
+        FIRST_BATCH
+    } else {
+        MAX_PAGE + 1
+    };
     'walk: loop {
         let want = (max_keys - entries.len() + 1).min(batch);
         batch = (batch * 2).min(MAX_PAGE + 1);
@@ -357,7 +361,9 @@ mod tests {
         let mut out = Vec::new();
         let mut cursor = Cursor::start();
         let (mut calls, mut rows_read) = (0, 0);
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         loop {
             let query = ListQuery {
                 prefix: prefix.to_owned(),
@@ -421,7 +427,11 @@ mod tests {
         let keys = ["a", "b/1", "b/2", "c", "d/x/1", "d/y", "e"];
         for page in [1, 2, 1000] {
             let (entries, _, _) = list_all(&keys, "", Some("/"), page);
-            assert_eq!(names(&entries), ["a", "P:b/", "c", "P:d/", "e"], "page {page}");
+            assert_eq!(
+                names(&entries),
+                ["a", "P:b/", "c", "P:d/", "e"],
+                "page {page}"
+            );
             let (entries, _, _) = list_all(&keys, "d/", Some("/"), page);
             assert_eq!(names(&entries), ["P:d/x/", "d/y"], "page {page}");
         }
@@ -435,6 +445,9 @@ mod tests {
         let (entries, calls, rows_read) = list_all(&keys, "", Some("/"), 1000);
         assert_eq!(names(&entries), ["P:big/", "z"]);
         assert!(calls <= 3, "{calls} scans");
-        assert!(rows_read <= 2 * FIRST_BATCH, "{rows_read} rows read for two entries");
+        assert!(
+            rows_read <= 2 * FIRST_BATCH,
+            "{rows_read} rows read for two entries"
+        );
     }
 }

@@ -8,7 +8,9 @@ use base64::Engine as _;
 use coffer_core::id::new_upload_id;
 use coffer_core::time::now_millis;
 use coffer_core::{AccountId, ChecksumAlgorithm, ObjectKey};
-use coffer_meta::{Bucket, Completion, ObjectHeaders, Part, StoredChecksums, Upload, WriteCondition};
+use coffer_meta::{
+    Bucket, Completion, ObjectHeaders, Part, StoredChecksums, Upload, WriteCondition,
+};
 use md5::Digest as _;
 
 use crate::object::ChecksumRequest;

@@ -41,8 +41,12 @@ pub trait MetaStore: Send + Sync + 'static {
     // ---- buckets ----
 
     /// Creates a bucket; enforces global name uniqueness and the account's bucket limit.
-    async fn create_bucket(&self, name: &str, account: &AccountId, region: &str)
-    -> Result<Bucket, MetaError>;
+    async fn create_bucket(
+        &self,
+        name: &str,
+        account: &AccountId,
+        region: &str,
+    ) -> Result<Bucket, MetaError>;
     /// Looks a bucket up by name.
     async fn get_bucket(&self, name: &str) -> Result<Option<Bucket>, MetaError>;
     /// The account's buckets, by name.

@@ -99,7 +99,11 @@ impl Engine {
             allow_inline: true,
         };
         let ingested = self
-            .ingest(engine_stream(body), &limits, algorithm.into_iter().collect())
+            .ingest(
+                engine_stream(body),
+                &limits,
+                algorithm.into_iter().collect(),
+            )
             .await?;
         let mut headers = match request.directive {
             MetadataDirective::Copy => source.headers.clone(),

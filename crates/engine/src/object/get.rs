@@ -166,7 +166,9 @@ impl Engine {
             .await?;
         request.conditions.check(&version, false)?;
         let parts = match &version.data {
-            ObjectData::Manifest { upload_id } => Some(self.meta.list_parts(upload_id, 0, 10_000).await?),
+            ObjectData::Manifest { upload_id } => {
+                Some(self.meta.list_parts(upload_id, 0, 10_000).await?)
+            }
             _ => None,
         };
         let span = match (request.part_number, &parts) {
@@ -221,10 +223,11 @@ pub(crate) fn segments_for(
     match &version.data {
         ObjectData::Inline(bytes) => {
             let from = usize::try_from(start).map_err(|e| EngineError::Internal(e.to_string()))?;
-            let to = usize::try_from(start + len).map_err(|e| EngineError::Internal(e.to_string()))?;
-            let slice = bytes
-                .get(from..to)
-                .ok_or_else(|| EngineError::Internal("inline object shorter than its size".into()))?;
+            let to =
+                usize::try_from(start + len).map_err(|e| EngineError::Internal(e.to_string()))?;
+            let slice = bytes.get(from..to).ok_or_else(|| {
+                EngineError::Internal("inline object shorter than its size".into())
+            })?;
             Ok(vec![Segment::Memory(Bytes::copy_from_slice(slice))])
         }
         ObjectData::Blob(blob_id) => Ok(vec![Segment::Blob {
@@ -233,7 +236,8 @@ pub(crate) fn segments_for(
             len,
         }]),
         ObjectData::Manifest { .. } => {
-            let parts = parts.ok_or_else(|| EngineError::Internal("manifest without parts".into()))?;
+            let parts =
+                parts.ok_or_else(|| EngineError::Internal("manifest without parts".into()))?;
             let end = start + len;
             let mut segments = Vec::new();
             let mut part_start = 0u64;
@@ -271,8 +275,17 @@ mod tests {
         assert_eq!(r(10, None).resolve(100).unwrap(), (10, 99));
         assert_eq!(ByteRange::Suffix(10).resolve(100).unwrap(), (90, 99));
         assert_eq!(ByteRange::Suffix(500).resolve(100).unwrap(), (0, 99));
-        assert!(matches!(r(100, None).resolve(100), Err(EngineError::InvalidRange)));
-        assert!(matches!(ByteRange::Suffix(0).resolve(100), Err(EngineError::InvalidRange)));
-        assert!(matches!(r(0, None).resolve(0), Err(EngineError::InvalidRange)));
+        assert!(matches!(
+            r(100, None).resolve(100),
+            Err(EngineError::InvalidRange)
+        ));
+        assert!(matches!(
+            ByteRange::Suffix(0).resolve(100),
+            Err(EngineError::InvalidRange)
+        ));
+        assert!(matches!(
+            r(0, None).resolve(0),
+            Err(EngineError::InvalidRange)
+        ));
     }
 }

@@ -68,7 +68,10 @@ impl Engine {
         limits: &IngestLimits,
         algorithms: Vec<ChecksumAlgorithm>,
     ) -> Result<Ingested, EngineError> {
-        if limits.content_length.is_some_and(|len| len > limits.max_size) {
+        if limits
+            .content_length
+            .is_some_and(|len| len > limits.max_size)
+        {
             return Err(EngineError::EntityTooLarge);
         }
         let inline_limit = if limits.allow_inline {
@@ -199,11 +202,13 @@ pub(crate) fn verify(
 }
 
 /// Limits for a part: never inline, at most `max_part_size`.
-pub(crate) fn ingest_limits_for_part(max_part_size: u64, content_length: Option<u64>) -> IngestLimits {
+pub(crate) fn ingest_limits_for_part(
+    max_part_size: u64,
+    content_length: Option<u64>,
+) -> IngestLimits {
     IngestLimits {
         max_size: max_part_size,
         content_length,
         allow_inline: false,
     }
 }
-

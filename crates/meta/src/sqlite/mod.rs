@@ -44,7 +44,9 @@ pub struct SqliteMeta {
 
 impl std::fmt::Debug for SqliteMeta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteMeta").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteMeta")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -201,7 +203,8 @@ fn lower_clause(bound: &ScanBound) -> (&'static str, String) {
 #[async_trait]
 impl MetaStore for SqliteMeta {
     async fn create_account(&self, account: Account) -> Result<(), MetaError> {
-        self.write(move |c| accounts::create_account(c, &account)).await
+        self.write(move |c| accounts::create_account(c, &account))
+            .await
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Account, MetaError> {
@@ -219,7 +222,8 @@ impl MetaStore for SqliteMeta {
     }
 
     async fn create_access_key(&self, key: AccessKey) -> Result<(), MetaError> {
-        self.write(move |c| accounts::create_access_key(c, &key)).await
+        self.write(move |c| accounts::create_access_key(c, &key))
+            .await
     }
 
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>, MetaError> {
@@ -249,7 +253,8 @@ impl MetaStore for SqliteMeta {
     }
 
     async fn delete_bucket(&self, bucket_id: i64) -> Result<(), MetaError> {
-        self.write(move |c| buckets::delete_bucket(c, bucket_id)).await
+        self.write(move |c| buckets::delete_bucket(c, bucket_id))
+            .await
     }
 
     async fn get_object(
@@ -315,12 +320,14 @@ impl MetaStore for SqliteMeta {
     }
 
     async fn create_upload(&self, upload: Upload) -> Result<(), MetaError> {
-        self.write(move |c| multipart::create_upload(c, &upload)).await
+        self.write(move |c| multipart::create_upload(c, &upload))
+            .await
     }
 
     async fn get_upload(&self, upload_id: &str) -> Result<Option<Upload>, MetaError> {
         let upload_id = upload_id.to_owned();
-        self.read(move |c| multipart::get_upload(c, &upload_id)).await
+        self.read(move |c| multipart::get_upload(c, &upload_id))
+            .await
     }
 
     async fn put_part(&self, upload_id: &str, part: Part) -> Result<(), MetaError> {
@@ -375,11 +382,13 @@ impl MetaStore for SqliteMeta {
     }
 
     async fn forget_garbage(&self, blob_ids: Vec<String>) -> Result<(), MetaError> {
-        self.write(move |c| objects::forget_garbage(c, &blob_ids)).await
+        self.write(move |c| objects::forget_garbage(c, &blob_ids))
+            .await
     }
 
     async fn unreferenced_blobs(&self, blob_ids: Vec<String>) -> Result<Vec<String>, MetaError> {
-        self.read(move |c| objects::unreferenced_blobs(c, &blob_ids)).await
+        self.read(move |c| objects::unreferenced_blobs(c, &blob_ids))
+            .await
     }
 
     async fn ping(&self) -> Result<(), MetaError> {

@@ -7,9 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::accounts::add_usage;
 use super::lower_clause;
-use super::objects::{
-    check_condition, insert_version, queue_garbage, release_parts,
-};
+use super::objects::{check_condition, insert_version, queue_garbage, release_parts};
 use crate::store::ScanBound;
 use crate::{Completion, MetaError, NewObject, ObjectData, Part, Upload, WriteOutcome};
 
@@ -86,7 +84,9 @@ pub fn put_part(c: &Connection, upload_id: &str, part: &Part) -> Result<(), Meta
         return Err(MetaError::NoSuchUpload);
     };
     let replaced: Option<(String, i64)> = c
-        .prepare_cached("SELECT blob_id, size FROM parts WHERE upload_id = ?1 AND part_number = ?2")?
+        .prepare_cached(
+            "SELECT blob_id, size FROM parts WHERE upload_id = ?1 AND part_number = ?2",
+        )?
         .query_row(params![upload_id, part.part_number], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
@@ -164,7 +164,11 @@ pub fn complete_upload(
         let mut stmt =
             c.prepare_cached("SELECT part_number, blob_id, size FROM parts WHERE upload_id = ?1")?;
         let rows = stmt.query_map([upload_id], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         let mut unused = Vec::new();
         for row in rows {
@@ -243,7 +247,11 @@ pub fn scan_uploads(
         return Ok(out);
     }
     let (lower_sql, lower_value) = lower_clause(&lower);
-    let upper_sql = if upper.is_some() { "key < ?3" } else { "?3 IS NULL" };
+    let upper_sql = if upper.is_some() {
+        "key < ?3"
+    } else {
+        "?3 IS NULL"
+    };
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {UPLOAD_COLUMNS} FROM uploads
          WHERE bucket_id = ?1 AND {lower_sql} AND {upper_sql}

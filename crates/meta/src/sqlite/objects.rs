@@ -145,7 +145,9 @@ fn new_version_id() -> String {
     format!(
         "{:016x}{}",
         now_millis(),
-        coffer_core::id::new_upload_id().get(..16).unwrap_or_default()
+        coffer_core::id::new_upload_id()
+            .get(..16)
+            .unwrap_or_default()
     )
 }
 
@@ -211,15 +213,14 @@ fn current_row(
     bucket_id: i64,
     key: &str,
 ) -> Result<Option<(i64, String, String, bool)>, MetaError> {
-    Ok(c
-        .prepare_cached(
-            "SELECT id, version_id, etag, is_delete_marker FROM objects
+    Ok(c.prepare_cached(
+        "SELECT id, version_id, etag, is_delete_marker FROM objects
              WHERE bucket_id = ?1 AND key = ?2 AND is_latest = 1",
-        )?
-        .query_row(params![bucket_id, key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?)
+    )?
+    .query_row(params![bucket_id, key], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
+    .optional()?)
 }
 
 pub fn check_condition(
@@ -429,7 +430,11 @@ pub fn scan_objects(
     limit: usize,
 ) -> Result<Vec<ObjectSummary>, MetaError> {
     let (lower_sql, lower_value) = lower_clause(lower);
-    let upper_sql = if upper.is_some() { "key < ?3" } else { "?3 IS NULL" };
+    let upper_sql = if upper.is_some() {
+        "key < ?3"
+    } else {
+        "?3 IS NULL"
+    };
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM objects INDEXED BY objects_live
          WHERE bucket_id = ?1 AND is_latest = 1 AND is_delete_marker = 0
@@ -469,7 +474,11 @@ pub fn scan_versions(
         return Ok(out);
     }
     let (lower_sql, lower_value) = lower_clause(&lower);
-    let upper_sql = if upper.is_some() { "key < ?3" } else { "?3 IS NULL" };
+    let upper_sql = if upper.is_some() {
+        "key < ?3"
+    } else {
+        "?3 IS NULL"
+    };
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM objects INDEXED BY objects_history
          WHERE bucket_id = ?1 AND {lower_sql} AND {upper_sql}
@@ -486,7 +495,8 @@ pub fn scan_versions(
 }
 
 pub fn garbage_blobs(c: &Connection, limit: usize) -> Result<Vec<String>, MetaError> {
-    let mut stmt = c.prepare_cached("SELECT blob_id FROM blob_garbage ORDER BY queued_at LIMIT ?1")?;
+    let mut stmt =
+        c.prepare_cached("SELECT blob_id FROM blob_garbage ORDER BY queued_at LIMIT ?1")?;
     let rows = stmt.query_map([limit as i64], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

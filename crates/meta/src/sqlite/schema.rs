@@ -130,7 +130,8 @@ CREATE TABLE blob_garbage (
 /// Applies the migrations the database has not seen yet.
 pub fn migrate(conn: &Connection) -> Result<(), MetaError> {
     let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let applied = usize::try_from(applied).map_err(|_| MetaError::Corrupt("user_version".into()))?;
+    let applied =
+        usize::try_from(applied).map_err(|_| MetaError::Corrupt("user_version".into()))?;
     if applied > MIGRATIONS.len() {
         return Err(MetaError::Corrupt(format!(
             "database schema version {applied} is newer than this binary ({})",

@@ -1,0 +1,399 @@
+//! The HTTP face of the S3 listener: what happens around s3s for every request.
+//!
+//! Mints the request id (`x-amz-request-id`), refuses what s3s would accept but Coffer must
+//! not (SigV2 unless enabled, credentials scoped to another region, presigned expiries outside
+//! 1..=604800 s, browser POST uploads), completes every error document with Resource,
+//! RequestId and HostId, and writes one access-log line per request.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use s3s::Body;
+use s3s::service::S3Service;
+
+use crate::context::RequestId;
+
+/// Error documents larger than this are passed through untouched.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Longest presigned URL lifetime S3 allows.
+const MAX_PRESIGNED_EXPIRES: u64 = 604_800;
+
+/// Wraps the s3s service with Coffer's request-level rules.
+#[derive(Clone)]
+pub struct S3HttpService {
+    inner: S3Service,
+    region: String,
+    accept_sigv2: bool,
+    host_id: String,
+}
+
+impl S3HttpService {
+    /// Wraps `inner`; `region` is the only credential-scope region accepted.
+    pub fn new(inner: S3Service, region: String, accept_sigv2: bool, host_id: String) -> Self {
+        Self {
+            inner,
+            region,
+            accept_sigv2,
+            host_id,
+        }
+    }
+
+    /// Serves one request.
+    pub async fn handle<B>(&self, req: Request<B>) -> Result<Response<Body>, Infallible>
+    where
+        B: Into<Body>,
+    {
+        let started = Instant::now();
+        let request_id = coffer_core::id::new_request_id();
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let (mut parts, body) = req.into_parts();
+        parts.extensions.insert(RequestId(request_id.clone()));
+        let req = Request::from_parts(parts, body.into());
+        let response = match self.precheck(&req) {
+            Err((status, code, message)) => {
+                error_response(status, code, &message, &path, &request_id, &self.host_id)
+            }
+            Ok(()) => match self.inner.call(req).await {
+                Ok(response) => {
+                    self.complete_error(response, &path, &request_id, &method)
+                        .await
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, "s3 service failed");
+                    error_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "InternalError",
+                        "We encountered an internal error. Please try again.",
+                        &path,
+                        &request_id,
+                        &self.host_id,
+                    )
+                }
+            },
+        };
+        let mut response = response;
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-amz-request-id", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&self.host_id) {
+            response.headers_mut().insert("x-amz-id-2", v);
+        }
+        tracing::info!(
+            target: "coffer::access",
+            request_id = %request_id,
+            method = %method,
+            path = %path,
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+        Ok(response)
+    }
+
+    /// Rules checked before s3s sees the request.
+    fn precheck(&self, req: &Request<Body>) -> Result<(), (StatusCode, &'static str, String)> {
+        let headers = req.headers();
+        let authorization = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let query = req.uri().query().unwrap_or_default();
+        let params: Vec<(String, String)> = form_pairs(query);
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let sigv2 = authorization.starts_with("AWS ")
+            || (param("Signature").is_some() && param("AWSAccessKeyId").is_some());
+        if sigv2 && !self.accept_sigv2 {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "InvalidRequest",
+                "The authorization mechanism you have provided is not supported. Please use \
+                 AWS4-HMAC-SHA256 (configure your client for Signature Version 4, e.g. \
+                 `aws configure set default.s3.signature_version s3v4`)."
+                    .to_owned(),
+            ));
+        }
+        if let Some(scope) = authorization
+            .split("Credential=")
+            .nth(1)
+            .map(|rest| rest.split([',', ' ']).next().unwrap_or_default())
+        {
+            self.check_scope(scope, false)?;
+        }
+        if let Some(credential) = param("X-Amz-Credential") {
+            self.check_scope(credential, true)?;
+        }
+        if let Some(expires) = param("X-Amz-Expires") {
+            match expires.parse::<u64>() {
+                Ok(n) if (1..=MAX_PRESIGNED_EXPIRES).contains(&n) => {}
+                Ok(0) | Err(_) => {
+                    return Err((
+                        StatusCode::BAD_REQUEST,
+                        "AuthorizationQueryParametersError",
+                        "X-Amz-Expires must be a positive integer number of seconds".to_owned(),
+                    ));
+                }
+                Ok(_) => {
+                    return Err((
+                        StatusCode::BAD_REQUEST,
+                        "AuthorizationQueryParametersError",
+                        "X-Amz-Expires must be less than a week (in seconds) that is 604800"
+                            .to_owned(),
+                    ));
+                }
+            }
+        }
+        let is_form_post = req.method() == Method::POST
+            && headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+        if is_form_post {
+            return Err((
+                StatusCode::NOT_IMPLEMENTED,
+                "NotImplemented",
+                "Browser-based POST uploads are not supported yet.".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `AK/date/region/service/aws4_request`: the region must be ours.
+    fn check_scope(
+        &self,
+        credential: &str,
+        presigned: bool,
+    ) -> Result<(), (StatusCode, &'static str, String)> {
+        let fields: Vec<&str> = credential.split('/').collect();
+        let (code, context) = if presigned {
+            (
+                "AuthorizationQueryParametersError",
+                "Error parsing the X-Amz-Credential parameter;",
+            )
+        } else {
+            (
+                "AuthorizationHeaderMalformed",
+                "The authorization header is malformed;",
+            )
+        };
+        if fields.len() != 5 {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                code,
+                format!(
+                    "{context} the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+                ),
+            ));
+        }
+        let region = fields[2];
+        if fields[3] == "s3" && region != self.region {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                code,
+                format!(
+                    "{context} the region '{region}' is wrong; expecting '{}'",
+                    self.region
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds Resource, RequestId and HostId to an error document s3s produced.
+    async fn complete_error(
+        &self,
+        response: Response<Body>,
+        path: &str,
+        request_id: &str,
+        method: &Method,
+    ) -> Response<Body> {
+        let status = response.status();
+        if status.as_u16() < 400 || *method == Method::HEAD {
+            return response;
+        }
+        let small = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n <= MAX_ERROR_BODY);
+        if !small {
+            return response;
+        }
+        let (mut parts, body) = response.into_parts();
+        let Ok(collected) = body.collect().await else {
+            return Response::from_parts(parts, Body::empty());
+        };
+        let bytes = collected.to_bytes();
+        let text = String::from_utf8_lossy(&bytes);
+        let Some(end) = text.rfind("</Error>") else {
+            return Response::from_parts(parts, Body::from(bytes));
+        };
+        let mut extra = String::new();
+        if !text.contains("<Resource>") {
+            extra.push_str(&format!("<Resource>{}</Resource>", xml_escape(path)));
+        }
+        if !text.contains("<RequestId>") {
+            extra.push_str(&format!(
+                "<RequestId>{}</RequestId>",
+                xml_escape(request_id)
+            ));
+        }
+        extra.push_str(&format!("<HostId>{}</HostId>", xml_escape(&self.host_id)));
+        let completed = format!("{}{}{}", &text[..end], extra, &text[end..]);
+        parts.headers.insert(
+            http::header::CONTENT_LENGTH,
+            HeaderValue::from(completed.len()),
+        );
+        Response::from_parts(parts, Body::from(Bytes::from(completed)))
+    }
+}
+
+fn form_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len() + 0
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// A complete S3 error document.
+fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    resource: &str,
+    request_id: &str,
+    host_id: &str,
+) -> Response<Body> {
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
+         <Resource>{}</Resource><RequestId>{}</RequestId><HostId>{}</HostId></Error>",
+        xml_escape(code),
+        xml_escape(message),
+        xml_escape(resource),
+        xml_escape(request_id),
+        xml_escape(host_id)
+    );
+    let mut response = Response::new(Body::from(Bytes::from(xml)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_query_values() {
+        assert_eq!(
+            form_pairs("X-Amz-Credential=AK%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&a"),
+            vec![
+                (
+                    "X-Amz-Credential".to_owned(),
+                    "AK/20250101/us-east-1/s3/aws4_request".to_owned()
+                ),
+                ("a".to_owned(), String::new())
+            ]
+        );
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}
+
+/// A request body that fails when no data arrives for `timeout` (slow or stalled clients).
+pub struct IdleTimeoutBody<B> {
+    inner: B,
+    timeout: std::time::Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<B> IdleTimeoutBody<B> {
+    /// Wraps `inner`.
+    pub fn new(inner: B, timeout: std::time::Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+}
+
+impl<B> http_body::Body for IdleTimeoutBody<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                let next = tokio::time::Instant::now() + this.timeout;
+                this.deadline.as_mut().reset(next);
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err("request body stalled".into()))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+use std::future::Future as _;

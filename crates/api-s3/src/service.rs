@@ -1,0 +1,139 @@
+//! The S3 service: Coffer's implementation of the `s3s::S3` trait, and its assembly with
+//! authentication, access control and virtual-host parsing.
+//!
+//! Each operation is a thin method here that calls the handler in the module for its family
+//! (`bucket`, `object`, `multipart`, `list`). Operations not listed answer 501 NotImplemented
+//! (the trait's default).
+
+use coffer_engine::Engine;
+use coffer_meta::Bucket;
+use s3s::dto::*;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
+
+use crate::auth::{CofferAccess, CofferAuth, KeyCache};
+use crate::context::{Caller, TargetBucket};
+
+/// Protocol settings of the S3 listener.
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    /// The region this deployment answers for (requests signed for another are refused).
+    pub region: String,
+    /// Base domains for virtual-host-style requests (`bucket.<domain>`).
+    pub domains: Vec<String>,
+    /// Accept SigV2-signed requests (legacy clients); refused by default.
+    pub accept_sigv2: bool,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".to_owned(),
+            domains: Vec::new(),
+            accept_sigv2: false,
+        }
+    }
+}
+
+/// Coffer's S3 operations over the engine.
+#[derive(Clone)]
+pub struct CofferS3 {
+    pub(crate) engine: Engine,
+    pub(crate) settings: S3Settings,
+}
+
+impl std::fmt::Debug for CofferS3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CofferS3")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CofferS3 {
+    /// The authenticated caller of a request (the access layer always sets it).
+    pub(crate) fn caller<T>(req: &S3Request<T>) -> S3Result<Caller> {
+        req.extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))
+    }
+
+    /// The bucket a request addresses, authorized by the access layer.
+    pub(crate) fn target_bucket<T>(req: &S3Request<T>) -> S3Result<Bucket> {
+        req.extensions
+            .get::<TargetBucket>()
+            .map(|t| t.0.clone())
+            .ok_or_else(|| s3_error!(NoSuchBucket, "The specified bucket does not exist"))
+    }
+
+    /// Looks up and authorizes a bucket other than the target (a copy source).
+    pub(crate) async fn other_bucket(&self, caller: &Caller, name: &str) -> S3Result<Bucket> {
+        if !caller.may_use_bucket(name) {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        }
+        let bucket = self
+            .engine
+            .bucket(name)
+            .await
+            .map_err(crate::error::from_engine)?;
+        if bucket.account_id != caller.account_id {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        }
+        Ok(bucket)
+    }
+}
+
+/// Builds the s3s service: operations, secrets, access decisions and host parsing.
+pub fn build_service(engine: Engine, settings: S3Settings) -> Result<S3Service, String> {
+    let keys = KeyCache::default();
+    let domains = settings.domains.clone();
+    let mut builder = S3ServiceBuilder::new(CofferS3 {
+        engine: engine.clone(),
+        settings,
+    });
+    builder.set_auth(CofferAuth::new(engine.clone(), keys.clone()));
+    builder.set_access(CofferAccess::new(engine, keys));
+    if !domains.is_empty() {
+        let host = s3s::host::MultiDomain::new(&domains).map_err(|e| e.to_string())?;
+        builder.set_host(host);
+    }
+    Ok(builder.build())
+}
+
+macro_rules! delegate {
+    ($($op:ident: $input:ty => $output:ty;)*) => {
+        #[async_trait::async_trait]
+        impl S3 for CofferS3 {
+            $(
+                async fn $op(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
+                    self.$op(req).await
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    create_bucket: CreateBucketInput => CreateBucketOutput;
+    delete_bucket: DeleteBucketInput => DeleteBucketOutput;
+    head_bucket: HeadBucketInput => HeadBucketOutput;
+    list_buckets: ListBucketsInput => ListBucketsOutput;
+    get_bucket_location: GetBucketLocationInput => GetBucketLocationOutput;
+    put_object: PutObjectInput => PutObjectOutput;
+    get_object: GetObjectInput => GetObjectOutput;
+    head_object: HeadObjectInput => HeadObjectOutput;
+    delete_object: DeleteObjectInput => DeleteObjectOutput;
+    delete_objects: DeleteObjectsInput => DeleteObjectsOutput;
+    copy_object: CopyObjectInput => CopyObjectOutput;
+    list_objects: ListObjectsInput => ListObjectsOutput;
+    list_objects_v2: ListObjectsV2Input => ListObjectsV2Output;
+    list_object_versions: ListObjectVersionsInput => ListObjectVersionsOutput;
+    create_multipart_upload: CreateMultipartUploadInput => CreateMultipartUploadOutput;
+    upload_part: UploadPartInput => UploadPartOutput;
+    upload_part_copy: UploadPartCopyInput => UploadPartCopyOutput;
+    list_parts: ListPartsInput => ListPartsOutput;
+    complete_multipart_upload: CompleteMultipartUploadInput => CompleteMultipartUploadOutput;
+    abort_multipart_upload: AbortMultipartUploadInput => AbortMultipartUploadOutput;
+    list_multipart_uploads: ListMultipartUploadsInput => ListMultipartUploadsOutput;
+}

@@ -1,0 +1,87 @@
+//! First start: the first account and its root access key.
+
+use std::io::Write as _;
+
+use coffer_core::AccountId;
+use coffer_core::time::now_millis;
+use coffer_meta::{AccessKey, Account, AccountStatus, MetaStore};
+use rand::Rng as _;
+
+const KEY_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn random_string(alphabet: &[u8], len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+/// A new access key id (`AKIA` + 16 characters).
+pub fn new_access_key_id() -> String {
+    format!("AKIA{}", random_string(KEY_ID_ALPHABET, 16))
+}
+
+/// A new 40-character secret key.
+pub fn new_secret_key() -> String {
+    random_string(SECRET_ALPHABET, 40)
+}
+
+/// Creates the first account and its root key when the store has no account yet. The
+/// credentials come from `COFFER_ROOT_ACCESS_KEY` / `COFFER_ROOT_SECRET_KEY` or are generated
+/// and printed once on standard output (never logged).
+pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
+    if meta.count_accounts().await.map_err(|e| e.to_string())? > 0 {
+        return Ok(());
+    }
+    let from_env = (
+        std::env::var("COFFER_ROOT_ACCESS_KEY").ok(),
+        std::env::var("COFFER_ROOT_SECRET_KEY").ok(),
+    );
+    let (access_key_id, secret_key, generated) = match from_env {
+        (Some(a), Some(s)) if !a.is_empty() && s.len() >= 8 => (a, s, false),
+        (Some(_), _) | (_, Some(_)) => {
+            return Err(
+                "COFFER_ROOT_ACCESS_KEY and COFFER_ROOT_SECRET_KEY must be set together \
+                 (secret at least 8 characters)"
+                    .to_owned(),
+            );
+        }
+        _ => (new_access_key_id(), new_secret_key(), true),
+    };
+    let account_id = AccountId::random();
+    meta.create_account(Account {
+        id: account_id.clone(),
+        name: "root".to_owned(),
+        status: AccountStatus::Active,
+        quota_bytes: None,
+        bucket_limit: 100,
+        created_at: now_millis(),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    meta.create_access_key(AccessKey {
+        access_key_id: access_key_id.clone(),
+        secret_key: secret_key.clone(),
+        account_id: account_id.clone(),
+        user_name: None,
+        active: true,
+        bucket_binding: None,
+        created_at: now_millis(),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    tracing::info!(account_id = %account_id, "created the first account");
+    if generated {
+        let mut out = std::io::stdout().lock();
+        // Shown once: the secret is not stored in any log.
+        let _ = writeln!(
+            out,
+            "First start: created account {account_id} with a root access key.\n\
+             \n    AWS_ACCESS_KEY_ID={access_key_id}\n    AWS_SECRET_ACCESS_KEY={secret_key}\n\n\
+             Keep the secret now: it is not shown again."
+        );
+        let _ = out.flush();
+    }
+    Ok(())
+}

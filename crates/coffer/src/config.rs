@@ -1,0 +1,143 @@
+//! Server configuration: one typed struct, from defaults, a TOML file, environment variables
+//! and flags (later sources win: flag > environment > file > default).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Flags of `coffer server`. Each may also come from its environment variable.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerArgs {
+    /// TOML configuration file (keys as in the README's table).
+    #[arg(long, env = "COFFER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address of the S3 listener [default: 127.0.0.1:9000].
+    #[arg(long, env = "COFFER_ADDRESS")]
+    pub address: Option<SocketAddr>,
+    /// Data directory for metadata and blobs [default: ./data].
+    #[arg(long, env = "COFFER_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Region the server answers for [default: us-east-1].
+    #[arg(long, env = "COFFER_REGION")]
+    pub region: Option<String>,
+    /// Base domains for virtual-host-style requests, comma separated (e.g. s3.example.com).
+    #[arg(long, env = "COFFER_DOMAINS", value_delimiter = ',')]
+    pub domains: Option<Vec<String>>,
+    /// Accept SigV2-signed requests from legacy clients [default: false].
+    #[arg(long, env = "COFFER_ACCEPT_SIGV2")]
+    pub accept_sigv2: Option<bool>,
+    /// Longest `/`-separated key segment in bytes (unset: no segment limit).
+    #[arg(long, env = "COFFER_MAX_KEY_SEGMENT_BYTES")]
+    pub max_key_segment_bytes: Option<usize>,
+    /// Objects up to this many bytes are stored inline in metadata [default: 65536].
+    #[arg(long, env = "COFFER_INLINE_THRESHOLD")]
+    pub inline_threshold: Option<usize>,
+    /// Seconds a client may take to send request headers [default: 30].
+    #[arg(long, env = "COFFER_HEADER_TIMEOUT_SECS")]
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a request body may stall between chunks [default: 60].
+    #[arg(long, env = "COFFER_BODY_IDLE_TIMEOUT_SECS")]
+    pub body_idle_timeout_secs: Option<u64>,
+    /// Log filter, `tracing` syntax [default: info].
+    #[arg(long, env = "COFFER_LOG")]
+    pub log: Option<String>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "COFFER_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The same settings as read from a TOML file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    address: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    region: Option<String>,
+    domains: Option<Vec<String>>,
+    accept_sigv2: Option<bool>,
+    max_key_segment_bytes: Option<usize>,
+    inline_threshold: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    body_idle_timeout_secs: Option<u64>,
+    log: Option<String>,
+    log_format: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// S3 listener address.
+    pub address: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Region.
+    pub region: String,
+    /// Virtual-host base domains.
+    pub domains: Vec<String>,
+    /// Accept SigV2.
+    pub accept_sigv2: bool,
+    /// Per-segment key limit.
+    pub max_key_segment_bytes: Option<usize>,
+    /// Inline threshold in bytes.
+    pub inline_threshold: usize,
+    /// Header read timeout in seconds.
+    pub header_timeout_secs: u64,
+    /// Body idle timeout in seconds.
+    pub body_idle_timeout_secs: u64,
+    /// Log filter.
+    pub log: String,
+    /// Log as JSON lines.
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Resolves flags and environment (already merged by clap) over the file over defaults.
+    pub fn load(args: ServerArgs) -> Result<Self, String> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("invalid {}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let log_format = args
+            .log_format
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".to_owned());
+        if log_format != "text" && log_format != "json" {
+            return Err(format!("log format must be text or json, not {log_format}"));
+        }
+        let default_address: SocketAddr = ([127, 0, 0, 1], 9000).into();
+        Ok(Self {
+            address: args.address.or(file.address).unwrap_or(default_address),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            region: args
+                .region
+                .or(file.region)
+                .unwrap_or_else(|| "us-east-1".to_owned()),
+            domains: args.domains.or(file.domains).unwrap_or_default(),
+            accept_sigv2: args.accept_sigv2.or(file.accept_sigv2).unwrap_or(false),
+            max_key_segment_bytes: args.max_key_segment_bytes.or(file.max_key_segment_bytes),
+            inline_threshold: args
+                .inline_threshold
+                .or(file.inline_threshold)
+                .unwrap_or(64 * 1024),
+            header_timeout_secs: args
+                .header_timeout_secs
+                .or(file.header_timeout_secs)
+                .unwrap_or(30),
+            body_idle_timeout_secs: args
+                .body_idle_timeout_secs
+                .or(file.body_idle_timeout_secs)
+                .unwrap_or(60),
+            log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            log_json: log_format == "json",
+        })
+    }
+}
