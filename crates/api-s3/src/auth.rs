@@ -25,10 +25,13 @@ const KEY_TTL: Duration = Duration::from_secs(5);
 /// Cached keys at most (the cache is cleared when full).
 const KEY_CACHE_MAX: usize = 10_000;
 
+/// When a key was read, and what was found.
+type CachedKey = (Instant, Option<AccessKey>);
+
 /// Access keys by id, with bounded staleness.
 #[derive(Clone, Default)]
 pub struct KeyCache {
-    entries: Arc<Mutex<HashMap<String, (Instant, Option<AccessKey>)>>>,
+    entries: Arc<Mutex<HashMap<String, CachedKey>>>,
 }
 
 impl KeyCache {

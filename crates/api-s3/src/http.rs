@@ -6,6 +6,7 @@
 //! RequestId and HostId, and writes one access-log line per request.
 
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -219,12 +220,9 @@ impl S3HttpService {
         if status.as_u16() < 400 || *method == Method::HEAD {
             return response;
         }
-        let small = response
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok())
-            .is_some_and(|n| n <= MAX_ERROR_BODY);
+        let small = http_body::Body::size_hint(response.body())
+            .exact()
+            .is_some_and(|n| n <= MAX_ERROR_BODY as u64);
         if !small {
             return response;
         }
@@ -239,15 +237,12 @@ impl S3HttpService {
         };
         let mut extra = String::new();
         if !text.contains("<Resource>") {
-            extra.push_str(&format!("<Resource>{}</Resource>", xml_escape(path)));
+            let _ = write!(extra, "<Resource>{}</Resource>", xml_escape(path));
         }
         if !text.contains("<RequestId>") {
-            extra.push_str(&format!(
-                "<RequestId>{}</RequestId>",
-                xml_escape(request_id)
-            ));
+            let _ = write!(extra, "<RequestId>{}</RequestId>", xml_escape(request_id));
         }
-        extra.push_str(&format!("<HostId>{}</HostId>", xml_escape(&self.host_id)));
+        let _ = write!(extra, "<HostId>{}</HostId>", xml_escape(&self.host_id));
         let completed = format!("{}{}{}", &text[..end], extra, &text[end..]);
         parts.headers.insert(
             http::header::CONTENT_LENGTH,
@@ -274,7 +269,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len() + 0
+            && i + 2 < bytes.len()
             && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
         {
             out.push(b);
@@ -320,26 +315,6 @@ fn error_response(
         HeaderValue::from_static("application/xml"),
     );
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_query_values() {
-        assert_eq!(
-            form_pairs("X-Amz-Credential=AK%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&a"),
-            vec![
-                (
-                    "X-Amz-Credential".to_owned(),
-                    "AK/20250101/us-east-1/s3/aws4_request".to_owned()
-                ),
-                ("a".to_owned(), String::new())
-            ]
-        );
-        assert_eq!(percent_decode("100%"), "100%");
-    }
 }
 
 /// A request body that fails when no data arrives for `timeout` (slow or stalled clients).
@@ -396,4 +371,22 @@ where
     }
 }
 
-use std::future::Future as _;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_query_values() {
+        assert_eq!(
+            form_pairs("X-Amz-Credential=AK%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&a"),
+            vec![
+                (
+                    "X-Amz-Credential".to_owned(),
+                    "AK/20250101/us-east-1/s3/aws4_request".to_owned()
+                ),
+                ("a".to_owned(), String::new())
+            ]
+        );
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

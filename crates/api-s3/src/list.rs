@@ -3,6 +3,7 @@
 use base64::Engine as _;
 use coffer_engine::list::{Cursor, Entry, ListQuery, MAX_PAGE, prefix_successor};
 use coffer_meta::ScanBound;
+#[allow(clippy::wildcard_imports)] // s3s DTO names mirror the S3 API one to one.
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 
@@ -25,12 +26,13 @@ fn url_encoding(encoding: Option<&EncodingType>) -> S3Result<bool> {
 /// Percent-encodes everything but unreserved characters and `/`, as S3 does for
 /// `encoding-type=url`.
 fn url_encode(s: &str) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use coffer_core::ChecksumAlgorithm as Algorithm;
 use coffer_engine::multipart::{CompletedPart as EnginePart, PartCopySource};
+#[allow(clippy::wildcard_imports)] // s3s DTO names mirror the S3 API one to one.
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 

@@ -5,6 +5,7 @@ use coffer_engine::object::{
     ByteRange, CopyObjectRequest, GetObjectRequest, ObjectRead, PutObjectRequest,
 };
 use coffer_meta::{ObjectVersion, WriteCondition};
+#[allow(clippy::wildcard_imports)] // s3s DTO names mirror the S3 API one to one.
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 

@@ -7,6 +7,7 @@
 
 use coffer_engine::Engine;
 use coffer_meta::Bucket;
+#[allow(clippy::wildcard_imports)] // s3s DTO names mirror the S3 API one to one.
 use s3s::dto::*;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};

@@ -77,8 +77,8 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     tokio::spawn(engine.clone().run_gc(
         Duration::from_secs(30),
-        Duration::from_secs(3600),
-        Duration::from_secs(3600),
+        Duration::from_hours(1),
+        Duration::from_hours(1),
     ));
 
     let host_id = format!(
@@ -165,14 +165,12 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = ctrl_c.await;
+            return;
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

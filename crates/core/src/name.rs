@@ -16,6 +16,11 @@ pub enum NameError {
     EmptyKey,
 }
 
+/// Bucket name prefixes S3 reserves.
+const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+/// Bucket name suffixes S3 reserves.
+const RESERVED_SUFFIXES: [&str; 4] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3"];
+
 /// A bucket name that follows S3's general purpose bucket naming rules.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BucketName(String);
@@ -55,8 +60,6 @@ impl BucketName {
                 "must not be formatted as an IP address",
             ));
         }
-        const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
-        const RESERVED_SUFFIXES: [&str; 4] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3"];
         if RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
             || RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s))
         {

@@ -151,10 +151,13 @@ fn new_version_id() -> String {
     )
 }
 
+/// Owner, size, delete-marker flag, blob id and manifest upload id of a version row.
+type VersionStorage = (String, i64, bool, Option<String>, Option<String>);
+
 /// Removes one version row and queues the bytes it held; returns its size when it was a
 /// real version (for usage accounting).
 fn remove_version_row(c: &Connection, id: i64) -> Result<(), MetaError> {
-    let row: Option<(String, i64, bool, Option<String>, Option<String>)> = c
+    let row: Option<VersionStorage> = c
         .prepare_cached(
             "SELECT owner_account, size, is_delete_marker, blob_id, upload_id FROM objects
              WHERE id = ?1",

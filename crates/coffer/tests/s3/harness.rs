@@ -1,0 +1,281 @@
+//! The shared test harness: a real `coffer` server process on an ephemeral port with a
+//! temporary data directory, and real clients for it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::error::SdkError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+/// Root credentials every test server starts with.
+pub const ACCESS_KEY: &str = "AKIACOFFERTESTROOT01";
+/// Secret of [`ACCESS_KEY`].
+pub const SECRET_KEY: &str = "coffer-test-secret-key-0123456789abcdef";
+
+/// A running server; killed when dropped.
+pub struct TestServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    /// The data directory, removed when the server is dropped.
+    _data_dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh data directory.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra `coffer server` flags.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let (child, endpoint) = spawn(data_dir.path(), extra);
+        Self {
+            child,
+            endpoint,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// An S3 client signed with the root key.
+    pub fn client(&self) -> Client {
+        client_for(&self.endpoint, ACCESS_KEY, SECRET_KEY, |b| b)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(data_dir: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .arg("server")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--address", "127.0.0.1:0"])
+        .args(extra)
+        .env("COFFER_ROOT_ACCESS_KEY", ACCESS_KEY)
+        .env("COFFER_ROOT_SECRET_KEY", SECRET_KEY)
+        .env("COFFER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the coffer binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(endpoint) = line.strip_prefix("S3 endpoint: ") {
+                let _ = tx.send(endpoint.to_owned());
+            }
+        }
+    });
+    let endpoint = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server announces its endpoint within 30 s");
+    (child, endpoint)
+}
+
+/// An S3 client for `endpoint` with the given key (path style, us-east-1).
+pub fn client_for(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    customize: impl FnOnce(aws_sdk_s3::config::Builder) -> aws_sdk_s3::config::Builder,
+) -> Client {
+    let builder = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
+        .force_path_style(true);
+    Client::from_conf(customize(builder).build())
+}
+
+/// The S3 error code and HTTP status of a failed SDK call.
+pub fn error_of<E>(err: &SdkError<E, HttpResponse>) -> (String, u16)
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    let status = err.raw_response().map_or(0, |r| r.status().as_u16());
+    let code = match err {
+        SdkError::ServiceError(e) => e.err().code().map(str::to_owned),
+        _ => None,
+    };
+    (code.unwrap_or_else(|| format!("<{err:?}>")), status)
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so payloads differ without a rand crate.
+pub fn payload(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A fresh bucket name unique within the server.
+pub fn bucket_name(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{tag}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A raw HTTP response.
+#[derive(Debug)]
+pub struct Raw {
+    /// Status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Body as text.
+    pub body: String,
+}
+
+impl Raw {
+    /// The text of one XML element of the body (`<Code>` and the like).
+    pub fn xml(&self, element: &str) -> Option<String> {
+        let open = format!("<{element}>");
+        let close = format!("</{element}>");
+        let start = self.body.find(&open)? + open.len();
+        let end = self.body[start..].find(&close)? + start;
+        Some(self.body[start..end].to_owned())
+    }
+}
+
+/// How to sign a raw request.
+#[derive(Debug, Clone)]
+pub struct Signing {
+    /// Region of the credential scope.
+    pub region: String,
+    /// Signing time.
+    pub time: std::time::SystemTime,
+    /// Presign (query string) with this lifetime instead of an Authorization header.
+    pub presign: Option<Duration>,
+    /// Access key and secret.
+    pub key: (String, String),
+}
+
+impl Default for Signing {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            time: std::time::SystemTime::now(),
+            presign: None,
+            key: (ACCESS_KEY.into(), SECRET_KEY.into()),
+        }
+    }
+}
+
+impl TestServer {
+    /// Sends a raw request (`path_and_query` already URL-encoded), signed when `signing` is
+    /// given, and returns what a client sees.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        signing: Option<Signing>,
+    ) -> Raw {
+        let url = format!("{}{}", self.endpoint, path_and_query);
+        let mut request = http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(body.clone()).expect("request");
+        if let Some(signing) = signing {
+            use aws_sigv4::http_request::{
+                PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation,
+                SigningSettings, sign,
+            };
+            let identity = aws_credential_types::Credentials::new(
+                &signing.key.0,
+                &signing.key.1,
+                None,
+                None,
+                "test",
+            )
+            .into();
+            let mut settings = SigningSettings::default();
+            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+            let signable_body = if signing.presign.is_some() {
+                settings.signature_location = SignatureLocation::QueryParams;
+                settings.expires_in = signing.presign;
+                SignableBody::UnsignedPayload
+            } else {
+                SignableBody::Bytes(&body)
+            };
+            let params = aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region(&signing.region)
+                .name("s3")
+                .time(signing.time)
+                .settings(settings)
+                .build()
+                .expect("signing params")
+                .into();
+            let header_pairs: Vec<(String, String)> = request
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        v.to_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            let signable = SignableRequest::new(
+                method,
+                url.clone(),
+                header_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                signable_body,
+            )
+            .expect("signable request");
+            let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+            instructions.apply_to_request_http1x(&mut request);
+        }
+        let client = reqwest::Client::new();
+        let mut builder = client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+            request.uri().to_string(),
+        );
+        for (name, value) in request.headers() {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+        let response = builder.body(body).send().await.expect("send raw request");
+        Raw {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap_or_default(),
+        }
+    }
+
+    /// A signed GET returning (status, body).
+    pub async fn raw_get(&self, path_and_query: &str) -> (u16, String) {
+        let raw = self
+            .raw(
+                "GET",
+                path_and_query,
+                &[],
+                Vec::new(),
+                Some(Signing::default()),
+            )
+            .await;
+        (raw.status, raw.body)
+    }
+}
