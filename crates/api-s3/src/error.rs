@@ -52,13 +52,7 @@ pub fn from_engine(e: EngineError) -> S3Error {
         EngineError::InvalidPart => s3(S3ErrorCode::InvalidPart, message),
         EngineError::InvalidPartOrder => s3(S3ErrorCode::InvalidPartOrder, message),
         EngineError::MethodNotAllowed(_) => s3(S3ErrorCode::MethodNotAllowed, message),
-        EngineError::Body(detail) => {
-            tracing::info!(%detail, "request body failed");
-            s3(
-                S3ErrorCode::IncompleteBody,
-                "The request body terminated unexpectedly or could not be read.",
-            )
-        }
+        EngineError::Body(detail) => body_error(&detail),
         EngineError::UnsupportedChecksum(a) => s3(
             S3ErrorCode::InvalidRequest,
             format!("Checksum algorithm {a} was not computed for this request."),
@@ -82,5 +76,34 @@ pub trait EngineResultExt<T> {
 impl<T> EngineResultExt<T> for Result<T, EngineError> {
     fn s3(self) -> Result<T, S3Error> {
         self.map_err(from_engine)
+    }
+}
+
+/// Classifies a failed request body. s3s reports chunk-signature and payload-hash failures
+/// only through its error text, so this is the one place that reads it.
+fn body_error(detail: &str) -> S3Error {
+    tracing::info!(%detail, "request body failed");
+    if detail.contains("SignatureMismatch") {
+        s3(
+            S3ErrorCode::SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    } else if detail.contains("Sha256Mismatch") {
+        custom(
+            "XAmzContentSHA256Mismatch",
+            StatusCode::BAD_REQUEST,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+    } else if detail.contains("stalled") {
+        s3(
+            S3ErrorCode::RequestTimeout,
+            "Your socket connection to the server was not read from or written to within the \
+             timeout period.",
+        )
+    } else {
+        s3(
+            S3ErrorCode::IncompleteBody,
+            "The request body terminated unexpectedly or could not be read.",
+        )
     }
 }

@@ -11,6 +11,7 @@ mod bucket;
 pub mod context;
 mod convert;
 pub mod error;
+pub mod host;
 pub mod http;
 mod list;
 mod multipart;

@@ -5,6 +5,8 @@
 //! (`bucket`, `object`, `multipart`, `list`). Operations not listed answer 501 NotImplemented
 //! (the trait's default).
 
+use std::sync::Arc;
+
 use coffer_engine::Engine;
 use coffer_meta::Bucket;
 #[allow(clippy::wildcard_imports)] // s3s DTO names mirror the S3 API one to one.
@@ -85,6 +87,9 @@ impl CofferS3 {
     }
 }
 
+/// Largest XML request body (a CompleteMultipartUpload of 10,000 parts is about 1 MiB).
+const MAX_XML_BODY: usize = 4 * 1024 * 1024;
+
 /// Builds the s3s service: operations, secrets, access decisions and host parsing.
 pub fn build_service(engine: Engine, settings: S3Settings) -> Result<S3Service, String> {
     let keys = KeyCache::default();
@@ -96,9 +101,13 @@ pub fn build_service(engine: Engine, settings: S3Settings) -> Result<S3Service, 
     builder.set_auth(CofferAuth::new(engine.clone(), keys.clone()));
     builder.set_access(CofferAccess::new(engine, keys));
     if !domains.is_empty() {
-        let host = s3s::host::MultiDomain::new(&domains).map_err(|e| e.to_string())?;
-        builder.set_host(host);
+        builder.set_host(crate::host::Domains::new(&domains));
     }
+    let mut config = s3s::config::S3Config::default();
+    config.xml_max_body_size = MAX_XML_BODY;
+    builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
+        config,
+    ))));
     Ok(builder.build())
 }
 

@@ -182,6 +182,111 @@ impl Default for Signing {
 }
 
 impl TestServer {
+    /// Signs a request and returns its headers (the given ones plus the signature's) and
+    /// the signature, without sending it. `payload` replaces the body hash in the signature
+    /// (e.g. `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
+    pub fn sign(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        payload: Option<&str>,
+        signing: &Signing,
+    ) -> (String, Vec<(String, String)>, String) {
+        use aws_sigv4::http_request::{
+            PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+            sign,
+        };
+        let url = format!("{}{}", self.endpoint, path_and_query);
+        let mut request = http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(()).expect("request");
+        let identity =
+            aws_credential_types::Credentials::new(&signing.key.0, &signing.key.1, None, None, "t")
+                .into();
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let signable_body = match (signing.presign, payload) {
+            (Some(expires), _) => {
+                settings.signature_location = SignatureLocation::QueryParams;
+                settings.expires_in = Some(expires);
+                SignableBody::UnsignedPayload
+            }
+            (None, Some(hash)) => SignableBody::Precomputed(hash.to_owned()),
+            (None, None) => SignableBody::Bytes(body),
+        };
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&signing.region)
+            .name("s3")
+            .time(signing.time)
+            .settings(settings)
+            .build()
+            .expect("signing params")
+            .into();
+        let header_pairs: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let signable = SignableRequest::new(
+            method,
+            url,
+            header_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            signable_body,
+        )
+        .expect("signable request");
+        let (instructions, signature) = sign(signable, &params).expect("sign").into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        let signed_headers = request
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string);
+        (path, signed_headers, signature)
+    }
+
+    /// Sends a request as given and returns what a client sees.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Raw {
+        let client = reqwest::Client::new();
+        let mut builder = client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+            format!("{}{}", self.endpoint, path_and_query),
+        );
+        for (name, value) in headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let response = builder.body(body).send().await.expect("send raw request");
+        Raw {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap_or_default(),
+        }
+    }
+
     /// Sends a raw request (`path_and_query` already URL-encoded), signed when `signing` is
     /// given, and returns what a client sees.
     pub async fn raw(
@@ -192,77 +297,21 @@ impl TestServer {
         body: Vec<u8>,
         signing: Option<Signing>,
     ) -> Raw {
-        let url = format!("{}{}", self.endpoint, path_and_query);
-        let mut request = http::Request::builder().method(method).uri(&url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let mut request = request.body(body.clone()).expect("request");
-        if let Some(signing) = signing {
-            use aws_sigv4::http_request::{
-                PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation,
-                SigningSettings, sign,
-            };
-            let identity = aws_credential_types::Credentials::new(
-                &signing.key.0,
-                &signing.key.1,
-                None,
-                None,
-                "test",
-            )
-            .into();
-            let mut settings = SigningSettings::default();
-            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-            let signable_body = if signing.presign.is_some() {
-                settings.signature_location = SignatureLocation::QueryParams;
-                settings.expires_in = signing.presign;
-                SignableBody::UnsignedPayload
-            } else {
-                SignableBody::Bytes(&body)
-            };
-            let params = aws_sigv4::sign::v4::SigningParams::builder()
-                .identity(&identity)
-                .region(&signing.region)
-                .name("s3")
-                .time(signing.time)
-                .settings(settings)
-                .build()
-                .expect("signing params")
-                .into();
-            let header_pairs: Vec<(String, String)> = request
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        v.to_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect();
-            let signable = SignableRequest::new(
-                method,
-                url.clone(),
-                header_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                signable_body,
-            )
-            .expect("signable request");
-            let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-            instructions.apply_to_request_http1x(&mut request);
-        }
-        let client = reqwest::Client::new();
-        let mut builder = client.request(
-            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
-            request.uri().to_string(),
-        );
-        for (name, value) in request.headers() {
-            builder = builder.header(name.as_str(), value.as_bytes());
-        }
-        let response = builder.body(body).send().await.expect("send raw request");
-        Raw {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap_or_default(),
-        }
+        let (path, headers) = match signing {
+            Some(signing) => {
+                let (path, headers, _) =
+                    self.sign(method, path_and_query, headers, &body, None, &signing);
+                (path, headers)
+            }
+            None => (
+                path_and_query.to_owned(),
+                headers
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+        };
+        self.send(method, &path, &headers, body).await
     }
 
     /// A signed GET returning (status, body).

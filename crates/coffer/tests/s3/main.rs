@@ -8,3 +8,4 @@ mod listing;
 mod multipart;
 mod objects;
 mod protocol;
+mod streaming;
