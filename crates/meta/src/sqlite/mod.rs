@@ -151,19 +151,19 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Job>) {
             }
         }
         let mut notifies: Vec<Notify> = Vec::with_capacity(jobs.len());
-        let begun = conn.execute_batch("BEGIN IMMEDIATE");
-        if let Err(e) = begun {
-            let message = e.to_string();
-            for job in jobs {
-                // Run nothing: report the failure to every waiter.
-                drop(job);
-                tracing::error!(error = %message, "metadata transaction could not begin");
-            }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Nothing ran: dropping the jobs tells every waiter its write failed.
+            tracing::error!(error = %e, writes = jobs.len(), "metadata transaction could not begin");
             continue;
         }
+        // Set when a savepoint could not be closed: the group's state is then unknown and the
+        // whole group is rolled back.
+        let mut broken = None;
         for job in jobs {
             if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                // Not run: dropping the job tells its waiter the write failed.
                 tracing::error!(error = %e, "savepoint failed");
+                continue;
             }
             let (ok, notify) = job(conn);
             let end = if ok {
@@ -171,15 +171,20 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Job>) {
             } else {
                 conn.execute_batch("ROLLBACK TO job; RELEASE job")
             };
-            if let Err(e) = end {
-                tracing::error!(error = %e, "savepoint end failed");
-            }
             notifies.push(notify);
+            if let Err(e) = end {
+                broken = Some(MetaError::Database(format!("savepoint: {e}")));
+                break;
+            }
         }
-        let commit = conn
-            .execute_batch("COMMIT")
-            .map_err(|e| MetaError::Database(format!("commit: {e}")));
-        if commit.is_err() {
+        let commit = match broken {
+            Some(e) => Err(e),
+            None => conn
+                .execute_batch("COMMIT")
+                .map_err(|e| MetaError::Database(format!("commit: {e}"))),
+        };
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, writes = notifies.len(), "metadata group rolled back");
             let _ = conn.execute_batch("ROLLBACK");
         }
         for notify in notifies {
@@ -397,5 +402,53 @@ impl MetaStore for SqliteMeta {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_core::AccountId;
+
+    fn account(n: u64) -> Account {
+        Account {
+            id: AccountId::from_number(n).unwrap(),
+            name: format!("acct-{n}"),
+            status: crate::AccountStatus::Active,
+            quota_bytes: None,
+            bucket_limit: 100,
+            created_at: 0,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_does_not_sink_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = std::sync::Arc::new(SqliteMeta::open(&dir.path().join("m.sqlite")).unwrap());
+        meta.create_account(account(1)).await.unwrap();
+        // 40 concurrent creates of 20 distinct names: each name succeeds exactly once, and the
+        // failures (committed in the same groups) leave the successes intact.
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let meta = meta.clone();
+            tasks.push(tokio::spawn(async move {
+                let name = format!("bucket-{}", i % 20);
+                meta.create_bucket(&name, &AccountId::from_number(1).unwrap(), "us-east-1")
+                    .await
+                    .is_ok()
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            created += usize::from(task.await.unwrap());
+        }
+        assert_eq!(created, 20);
+        let buckets = meta
+            .list_buckets(&AccountId::from_number(1).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(buckets.len(), 20);
+        let limit = meta.create_account(account(1)).await;
+        assert!(matches!(limit, Err(MetaError::AlreadyExists(_))));
     }
 }
