@@ -61,6 +61,7 @@ pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     meta.create_access_key(AccessKey {
+        id: 0,
         access_key_id: access_key_id.clone(),
         secret_key: secret_key.clone(),
         account_id: account_id.clone(),
@@ -68,6 +69,7 @@ pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
         active: true,
         bucket_binding: None,
         created_at: now_millis(),
+        last_used_at: None,
     })
     .await
     .map_err(|e| e.to_string())?;

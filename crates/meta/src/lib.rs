@@ -4,10 +4,12 @@
 //! (including the usage counters and the queue of blobs to free). This crate never touches blob
 //! files and never sees HTTP; it stores what the engine decided.
 
+pub mod identity;
 pub mod model;
 pub mod sqlite;
 pub mod store;
 
+pub use identity::*;
 pub use model::*;
 pub use sqlite::SqliteMeta;
 pub use store::{MetaStore, ScanBound};
@@ -45,6 +47,15 @@ pub enum MetaError {
     /// The account does not exist.
     #[error("no such account")]
     NoSuchAccount,
+    /// The access key does not exist.
+    #[error("no such access key")]
+    NoSuchAccessKey,
+    /// The IAM user, group or policy does not exist.
+    #[error("no such entity: {0}")]
+    NoSuchEntity(String),
+    /// The entity still has dependents (keys, members, attachments).
+    #[error("delete conflict: {0}")]
+    DeleteConflict(String),
     /// A row with that identity already exists.
     #[error("already exists: {0}")]
     AlreadyExists(String),

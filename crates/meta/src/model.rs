@@ -67,6 +67,8 @@ pub struct Usage {
 /// An S3 access key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
+    /// Numeric id (the management API's credential id); 0 before the key is stored.
+    pub id: i64,
     /// The public id (AKIA...).
     pub access_key_id: String,
     /// Secret used to verify signatures.
@@ -81,6 +83,8 @@ pub struct AccessKey {
     pub bucket_binding: Option<Vec<String>>,
     /// Creation time, ms since the epoch.
     pub created_at: i64,
+    /// Last time the key signed a request (coarse), ms since the epoch.
+    pub last_used_at: Option<i64>,
 }
 
 /// The versioning state of a bucket.

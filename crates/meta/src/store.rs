@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use coffer_core::AccountId;
 
 use crate::{
-    AccessKey, Account, Bucket, Completion, DeleteOutcome, MetaError, NewObject, ObjectSummary,
-    ObjectVersion, Part, Upload, Usage, WriteCondition, WriteOutcome,
+    AccessKey, AccessKeyUpdate, Account, AccountUpdate, Bucket, Completion, DeleteOutcome, Group,
+    ManagedPolicy, MetaError, NewObject, ObjectSummary, ObjectVersion, Part, Principal, Upload,
+    Usage, User, WriteCondition, WriteOutcome,
 };
 
 /// A lower bound of a key-ordered scan.
@@ -33,10 +34,139 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn count_accounts(&self) -> Result<u64, MetaError>;
     /// Current usage of an account.
     async fn account_usage(&self, id: &AccountId) -> Result<Usage, MetaError>;
-    /// Stores a new access key.
-    async fn create_access_key(&self, key: AccessKey) -> Result<(), MetaError>;
-    /// Looks an access key up by its id.
+    /// Changes an account's state, quota or bucket limit; returns the account as updated.
+    async fn update_account(
+        &self,
+        id: &AccountId,
+        update: AccountUpdate,
+    ) -> Result<Account, MetaError>;
+    /// Accounts with ids after `after`, in id order.
+    async fn list_accounts(&self, after: &str, limit: usize) -> Result<Vec<Account>, MetaError>;
+    /// Stores a new access key; returns it with its numeric id.
+    async fn create_access_key(&self, key: AccessKey) -> Result<AccessKey, MetaError>;
+    /// Looks an access key up by its access key id.
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>, MetaError>;
+    /// Looks an access key up by its numeric id.
+    async fn get_access_key_by_id(&self, id: i64) -> Result<Option<AccessKey>, MetaError>;
+    /// Keys of one account (or all accounts), optionally only one user's.
+    async fn list_access_keys(
+        &self,
+        account: Option<&AccountId>,
+        user_name: Option<&str>,
+    ) -> Result<Vec<AccessKey>, MetaError>;
+    /// Changes a key's status, bucket binding or user.
+    async fn update_access_key(
+        &self,
+        access_key_id: &str,
+        update: AccessKeyUpdate,
+    ) -> Result<AccessKey, MetaError>;
+    /// Deletes a key.
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<(), MetaError>;
+    /// Records that a key signed a request at `at` (ms).
+    async fn touch_access_key(&self, access_key_id: &str, at: i64) -> Result<(), MetaError>;
+
+    // ---- IAM identities ----
+
+    /// Creates a user.
+    async fn create_user(&self, user: User) -> Result<(), MetaError>;
+    /// Looks a user up (names compare case-insensitively).
+    async fn get_user(&self, account: &AccountId, name: &str) -> Result<Option<User>, MetaError>;
+    /// Users whose path starts with `path_prefix`, names after `after`.
+    async fn list_users(
+        &self,
+        account: &AccountId,
+        path_prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<User>, MetaError>;
+    /// Deletes a user without keys, groups or policies (else `DeleteConflict`).
+    async fn delete_user(&self, account: &AccountId, name: &str) -> Result<(), MetaError>;
+    /// Creates a group.
+    async fn create_group(&self, group: Group) -> Result<(), MetaError>;
+    /// Looks a group up.
+    async fn get_group(&self, account: &AccountId, name: &str) -> Result<Option<Group>, MetaError>;
+    /// Groups whose path starts with `path_prefix`, names after `after`.
+    async fn list_groups(
+        &self,
+        account: &AccountId,
+        path_prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<Group>, MetaError>;
+    /// Deletes a group without members or policies (else `DeleteConflict`).
+    async fn delete_group(&self, account: &AccountId, name: &str) -> Result<(), MetaError>;
+    /// Adds a user to a group (idempotent).
+    async fn add_user_to_group(
+        &self,
+        account: &AccountId,
+        group: &str,
+        user: &str,
+    ) -> Result<(), MetaError>;
+    /// Removes a user from a group.
+    async fn remove_user_from_group(
+        &self,
+        account: &AccountId,
+        group: &str,
+        user: &str,
+    ) -> Result<(), MetaError>;
+    /// Members of a group.
+    async fn group_members(&self, account: &AccountId, group: &str)
+    -> Result<Vec<User>, MetaError>;
+    /// Groups a user belongs to.
+    async fn groups_of_user(
+        &self,
+        account: &AccountId,
+        user: &str,
+    ) -> Result<Vec<Group>, MetaError>;
+    /// Creates a customer-managed policy.
+    async fn create_policy(&self, policy: ManagedPolicy) -> Result<(), MetaError>;
+    /// Looks a customer-managed policy up by name.
+    async fn get_policy(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<Option<ManagedPolicy>, MetaError>;
+    /// Customer-managed policies whose path starts with `path_prefix`, names after `after`.
+    async fn list_policies(
+        &self,
+        account: &AccountId,
+        path_prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<ManagedPolicy>, MetaError>;
+    /// Deletes an unattached policy (else `DeleteConflict`).
+    async fn delete_policy(&self, account: &AccountId, name: &str) -> Result<(), MetaError>;
+    /// How many users and groups a policy is attached to.
+    async fn attachment_count(&self, account: &AccountId, arn: &str) -> Result<u64, MetaError>;
+    /// Attaches a policy (by ARN) to a user or group (idempotent).
+    async fn attach_policy(
+        &self,
+        account: &AccountId,
+        kind: Principal,
+        entity: &str,
+        arn: &str,
+    ) -> Result<(), MetaError>;
+    /// Detaches a policy.
+    async fn detach_policy(
+        &self,
+        account: &AccountId,
+        kind: Principal,
+        entity: &str,
+        arn: &str,
+    ) -> Result<(), MetaError>;
+    /// ARNs of the policies attached to a user or group.
+    async fn attached_policies(
+        &self,
+        account: &AccountId,
+        kind: Principal,
+        entity: &str,
+    ) -> Result<Vec<String>, MetaError>;
+    /// ARNs of every policy that applies to a user (its own and its groups').
+    async fn effective_policy_arns(
+        &self,
+        account: &AccountId,
+        user: &str,
+    ) -> Result<Vec<String>, MetaError>;
 
     // ---- buckets ----
 
@@ -53,6 +183,14 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn list_buckets(&self, account: &AccountId) -> Result<Vec<Bucket>, MetaError>;
     /// Deletes an empty bucket (no versions, no uploads).
     async fn delete_bucket(&self, bucket_id: i64) -> Result<(), MetaError>;
+    /// The bucket's policy document, if any.
+    async fn bucket_policy(&self, bucket_id: i64) -> Result<Option<String>, MetaError>;
+    /// Sets (or with `None` removes) the bucket's policy document.
+    async fn set_bucket_policy(
+        &self,
+        bucket_id: i64,
+        policy: Option<String>,
+    ) -> Result<(), MetaError>;
 
     // ---- objects ----
 

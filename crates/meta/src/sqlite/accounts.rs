@@ -3,7 +3,7 @@
 use coffer_core::AccountId;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{AccessKey, Account, AccountStatus, MetaError, Usage};
+use crate::{Account, AccountStatus, AccountUpdate, MetaError, Usage};
 
 /// Number of usage shards per account.
 const USAGE_SHARDS: i64 = 8;
@@ -84,64 +84,44 @@ pub fn add_usage(c: &Connection, id: &str, bytes: i64, objects: i64) -> Result<(
     Ok(())
 }
 
-pub fn create_access_key(c: &Connection, k: &AccessKey) -> Result<(), MetaError> {
-    let binding = k
-        .bucket_binding
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()?;
-    let inserted = c.execute(
-        "INSERT INTO access_keys
-           (access_key_id, account_id, user_name, secret_key, active, bucket_binding, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+pub fn update_account(
+    c: &Connection,
+    id: &AccountId,
+    u: &AccountUpdate,
+) -> Result<Account, MetaError> {
+    let mut account = get_account(c, id)?;
+    if let Some(status) = u.status {
+        account.status = status;
+    }
+    if let Some(quota) = u.quota_bytes {
+        account.quota_bytes = quota;
+    }
+    if let Some(limit) = u.bucket_limit {
+        account.bucket_limit = limit;
+    }
+    c.execute(
+        "UPDATE accounts SET status = ?2, quota_bytes = ?3, bucket_limit = ?4 WHERE id = ?1",
         params![
-            k.access_key_id,
-            k.account_id.as_str(),
-            k.user_name,
-            k.secret_key,
-            k.active,
-            binding,
-            k.created_at
+            id.as_str(),
+            account.status.as_str(),
+            account.quota_bytes.map(|q| q as i64),
+            account.bucket_limit
         ],
     )?;
-    if inserted == 0 {
-        return Err(MetaError::AlreadyExists(format!(
-            "access key {}",
-            k.access_key_id
-        )));
-    }
-    Ok(())
+    Ok(account)
 }
 
-pub fn get_access_key(c: &Connection, id: &str) -> Result<Option<AccessKey>, MetaError> {
-    let row = c
-        .prepare_cached(
-            "SELECT account_id, user_name, secret_key, active, bucket_binding, created_at
-             FROM access_keys WHERE access_key_id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, i64>(5)?,
-            ))
+pub fn list_accounts(c: &Connection, after: &str, limit: usize) -> Result<Vec<Account>, MetaError> {
+    let ids: Vec<String> = c
+        .prepare_cached("SELECT id FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2")?
+        .query_map(params![after, limit as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.iter()
+        .map(|id| {
+            let id: AccountId = id
+                .parse()
+                .map_err(|_| MetaError::Corrupt(format!("account id {id}")))?;
+            get_account(c, &id)
         })
-        .optional()?;
-    let Some((account, user_name, secret_key, active, binding, created_at)) = row else {
-        return Ok(None);
-    };
-    Ok(Some(AccessKey {
-        access_key_id: id.to_owned(),
-        secret_key,
-        account_id: account
-            .parse()
-            .map_err(|_| MetaError::Corrupt(format!("account id {account}")))?,
-        user_name,
-        active,
-        bucket_binding: binding.map(|b| serde_json::from_str(&b)).transpose()?,
-        created_at,
-    }))
+        .collect()
 }

@@ -104,3 +104,26 @@ pub fn delete_bucket(c: &Connection, bucket_id: i64) -> Result<(), MetaError> {
     }
     Ok(())
 }
+
+pub fn bucket_policy(c: &Connection, bucket_id: i64) -> Result<Option<String>, MetaError> {
+    let policy: Option<Option<String>> = c
+        .prepare_cached("SELECT policy FROM buckets WHERE id = ?1")?
+        .query_row([bucket_id], |r| r.get(0))
+        .optional()?;
+    policy.ok_or(MetaError::NoSuchBucket)
+}
+
+pub fn set_bucket_policy(
+    c: &Connection,
+    bucket_id: i64,
+    policy: Option<&str>,
+) -> Result<(), MetaError> {
+    let updated = c.execute(
+        "UPDATE buckets SET policy = ?2 WHERE id = ?1",
+        params![bucket_id, policy],
+    )?;
+    if updated == 0 {
+        return Err(MetaError::NoSuchBucket);
+    }
+    Ok(())
+}

@@ -8,6 +8,8 @@
 
 mod accounts;
 mod buckets;
+mod identity;
+mod keys;
 mod multipart;
 mod objects;
 mod schema;
@@ -23,8 +25,9 @@ use tokio::sync::oneshot;
 
 use crate::store::{MetaStore, ScanBound};
 use crate::{
-    AccessKey, Account, Bucket, Completion, DeleteOutcome, MetaError, NewObject, ObjectSummary,
-    ObjectVersion, Part, Upload, Usage, WriteCondition, WriteOutcome,
+    AccessKey, AccessKeyUpdate, Account, AccountUpdate, Bucket, Completion, DeleteOutcome, Group,
+    ManagedPolicy, MetaError, NewObject, ObjectSummary, ObjectVersion, Part, Principal, Upload,
+    Usage, User, WriteCondition, WriteOutcome,
 };
 
 /// Upper bound on writes committed together.
@@ -226,14 +229,247 @@ impl MetaStore for SqliteMeta {
         self.read(move |c| accounts::usage(c, &id)).await
     }
 
-    async fn create_access_key(&self, key: AccessKey) -> Result<(), MetaError> {
-        self.write(move |c| accounts::create_access_key(c, &key))
+    async fn update_account(
+        &self,
+        id: &AccountId,
+        update: AccountUpdate,
+    ) -> Result<Account, MetaError> {
+        let id = id.clone();
+        self.write(move |c| accounts::update_account(c, &id, &update))
             .await
+    }
+
+    async fn list_accounts(&self, after: &str, limit: usize) -> Result<Vec<Account>, MetaError> {
+        let after = after.to_owned();
+        self.read(move |c| accounts::list_accounts(c, &after, limit))
+            .await
+    }
+
+    async fn create_access_key(&self, key: AccessKey) -> Result<AccessKey, MetaError> {
+        self.write(move |c| keys::create_access_key(c, &key)).await
     }
 
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>, MetaError> {
         let id = access_key_id.to_owned();
-        self.read(move |c| accounts::get_access_key(c, &id)).await
+        self.read(move |c| keys::get_access_key(c, &id)).await
+    }
+
+    async fn get_access_key_by_id(&self, id: i64) -> Result<Option<AccessKey>, MetaError> {
+        self.read(move |c| keys::get_access_key_by_id(c, id)).await
+    }
+
+    async fn list_access_keys(
+        &self,
+        account: Option<&AccountId>,
+        user_name: Option<&str>,
+    ) -> Result<Vec<AccessKey>, MetaError> {
+        let account = account.cloned();
+        let user_name = user_name.map(str::to_owned);
+        self.read(move |c| keys::list_access_keys(c, account.as_ref(), user_name.as_deref()))
+            .await
+    }
+
+    async fn update_access_key(
+        &self,
+        access_key_id: &str,
+        update: AccessKeyUpdate,
+    ) -> Result<AccessKey, MetaError> {
+        let id = access_key_id.to_owned();
+        self.write(move |c| keys::update_access_key(c, &id, &update))
+            .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<(), MetaError> {
+        let id = access_key_id.to_owned();
+        self.write(move |c| keys::delete_access_key(c, &id)).await
+    }
+
+    async fn touch_access_key(&self, access_key_id: &str, at: i64) -> Result<(), MetaError> {
+        let id = access_key_id.to_owned();
+        self.write(move |c| keys::touch_access_key(c, &id, at))
+            .await
+    }
+
+    async fn create_user(&self, user: User) -> Result<(), MetaError> {
+        self.write(move |c| identity::create_user(c, &user)).await
+    }
+
+    async fn get_user(&self, account: &AccountId, name: &str) -> Result<Option<User>, MetaError> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.read(move |c| identity::get_user(c, &account, &name))
+            .await
+    }
+
+    async fn list_users(
+        &self,
+        account: &AccountId,
+        path_prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<User>, MetaError> {
+        let (account, prefix, after) = (account.clone(), path_prefix.to_owned(), after.to_owned());
+        self.read(move |c| identity::list_users(c, &account, &prefix, &after, limit))
+            .await
+    }
+
+    async fn delete_user(&self, account: &AccountId, name: &str) -> Result<(), MetaError> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.write(move |c| identity::delete_user(c, &account, &name))
+            .await
+    }
+
+    async fn create_group(&self, group: Group) -> Result<(), MetaError> {
+        self.write(move |c| identity::create_group(c, &group)).await
+    }
+
+    async fn get_group(&self, account: &AccountId, name: &str) -> Result<Option<Group>, MetaError> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.read(move |c| identity::get_group(c, &account, &name))
+            .await
+    }
+
+    async fn list_groups(
+        &self,
+        account: &AccountId,
+        path_prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<Group>, MetaError> {
+        let (account, prefix, after) = (account.clone(), path_prefix.to_owned(), after.to_owned());
+        self.read(move |c| identity::list_groups(c, &account, &prefix, &after, limit))
+            .await
+    }
+
+    async fn delete_group(&self, account: &AccountId, name: &str) -> Result<(), MetaError> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.write(move |c| identity::delete_group(c, &account, &name))
+            .await
+    }
+
+    async fn add_user_to_group(
+        &self,
+        account: &AccountId,
+        group: &str,
+        user: &str,
+    ) -> Result<(), MetaError> {
+        let (account, group, user) = (account.clone(), group.to_owned(), user.to_owned());
+        self.write(move |c| identity::add_user_to_group(c, &account, &group, &user))
+            .await
+    }
+
+    async fn remove_user_from_group(
+        &self,
+        account: &AccountId,
+        group: &str,
+        user: &str,
+    ) -> Result<(), MetaError> {
+        let (account, group, user) = (account.clone(), group.to_owned(), user.to_owned());
+        self.write(move |c| identity::remove_user_from_group(c, &account, &group, &user))
+            .await
+    }
+
+    async fn group_members(
+        &self,
+        account: &AccountId,
+        group: &str,
+    ) -> Result<Vec<User>, MetaError> {
+        let (account, group) = (account.clone(), group.to_owned());
+        self.read(move |c| identity::group_members(c, &account, &group))
+            .await
+    }
+
+    async fn groups_of_user(
+        &self,
+        account: &AccountId,
+        user: &str,
+    ) -> Result<Vec<Group>, MetaError> {
+        let (account, user) = (account.clone(), user.to_owned());
+        self.read(move |c| identity::groups_of_user(c, &account, &user))
+            .await
+    }
+
+    async fn create_policy(&self, policy: ManagedPolicy) -> Result<(), MetaError> {
+        self.write(move |c| identity::create_policy(c, &policy))
+            .await
+    }
+
+    async fn get_policy(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<Option<ManagedPolicy>, MetaError> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.read(move |c| identity::get_policy(c, &account, &name))
+            .await
+    }
+
+    async fn list_policies(
+        &self,
+        account: &AccountId,
+        path_prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<ManagedPolicy>, MetaError> {
+        let (account, prefix, after) = (account.clone(), path_prefix.to_owned(), after.to_owned());
+        self.read(move |c| identity::list_policies(c, &account, &prefix, &after, limit))
+            .await
+    }
+
+    async fn delete_policy(&self, account: &AccountId, name: &str) -> Result<(), MetaError> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.write(move |c| identity::delete_policy(c, &account, &name))
+            .await
+    }
+
+    async fn attachment_count(&self, account: &AccountId, arn: &str) -> Result<u64, MetaError> {
+        let (account, arn) = (account.clone(), arn.to_owned());
+        self.read(move |c| identity::attachment_count(c, &account, &arn))
+            .await
+    }
+
+    async fn attach_policy(
+        &self,
+        account: &AccountId,
+        kind: Principal,
+        entity: &str,
+        arn: &str,
+    ) -> Result<(), MetaError> {
+        let (account, entity, arn) = (account.clone(), entity.to_owned(), arn.to_owned());
+        self.write(move |c| identity::attach_policy(c, &account, kind, &entity, &arn))
+            .await
+    }
+
+    async fn detach_policy(
+        &self,
+        account: &AccountId,
+        kind: Principal,
+        entity: &str,
+        arn: &str,
+    ) -> Result<(), MetaError> {
+        let (account, entity, arn) = (account.clone(), entity.to_owned(), arn.to_owned());
+        self.write(move |c| identity::detach_policy(c, &account, kind, &entity, &arn))
+            .await
+    }
+
+    async fn attached_policies(
+        &self,
+        account: &AccountId,
+        kind: Principal,
+        entity: &str,
+    ) -> Result<Vec<String>, MetaError> {
+        let (account, entity) = (account.clone(), entity.to_owned());
+        self.read(move |c| identity::attached_policies(c, &account, kind, &entity))
+            .await
+    }
+
+    async fn effective_policy_arns(
+        &self,
+        account: &AccountId,
+        user: &str,
+    ) -> Result<Vec<String>, MetaError> {
+        let (account, user) = (account.clone(), user.to_owned());
+        self.read(move |c| identity::effective_policy_arns(c, &account, &user))
+            .await
     }
 
     async fn create_bucket(
@@ -259,6 +495,20 @@ impl MetaStore for SqliteMeta {
 
     async fn delete_bucket(&self, bucket_id: i64) -> Result<(), MetaError> {
         self.write(move |c| buckets::delete_bucket(c, bucket_id))
+            .await
+    }
+
+    async fn bucket_policy(&self, bucket_id: i64) -> Result<Option<String>, MetaError> {
+        self.read(move |c| buckets::bucket_policy(c, bucket_id))
+            .await
+    }
+
+    async fn set_bucket_policy(
+        &self,
+        bucket_id: i64,
+        policy: Option<String>,
+    ) -> Result<(), MetaError> {
+        self.write(move |c| buckets::set_bucket_policy(c, bucket_id, policy.as_deref()))
             .await
     }
 
@@ -450,5 +700,129 @@ mod tests {
         assert_eq!(buckets.len(), 20);
         let limit = meta.create_account(account(1)).await;
         assert!(matches!(limit, Err(MetaError::AlreadyExists(_))));
+    }
+
+    #[tokio::test]
+    async fn identities_and_their_delete_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = SqliteMeta::open(&dir.path().join("m.sqlite")).unwrap();
+        meta.create_account(account(7)).await.unwrap();
+        let acct = AccountId::from_number(7).unwrap();
+        let user = User {
+            account_id: acct.clone(),
+            user_name: "Alice".into(),
+            user_id: "AIDAALICE".into(),
+            path: "/eng/".into(),
+            created_at: 1,
+        };
+        meta.create_user(user.clone()).await.unwrap();
+        assert!(
+            matches!(
+                meta.create_user(User {
+                    user_id: "AIDAOTHER".into(),
+                    user_name: "alice".into(),
+                    ..user.clone()
+                })
+                .await,
+                Err(MetaError::AlreadyExists(_))
+            ),
+            "names are unique regardless of case"
+        );
+        assert_eq!(
+            meta.get_user(&acct, "ALICE")
+                .await
+                .unwrap()
+                .unwrap()
+                .user_name,
+            "Alice"
+        );
+        assert_eq!(user.arn(), "arn:aws:iam::000000000000007:user/eng/Alice");
+        assert_eq!(
+            meta.list_users(&acct, "/eng/", "", 10).await.unwrap().len(),
+            1
+        );
+        assert!(
+            meta.list_users(&acct, "/ops/", "", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let group = Group {
+            account_id: acct.clone(),
+            group_name: "readers".into(),
+            group_id: "AGPAREADERS".into(),
+            path: "/".into(),
+            created_at: 1,
+        };
+        meta.create_group(group).await.unwrap();
+        meta.add_user_to_group(&acct, "readers", "alice")
+            .await
+            .unwrap();
+        let policy = ManagedPolicy {
+            account_id: acct.clone(),
+            policy_name: "read".into(),
+            policy_id: "ANPAREAD".into(),
+            path: "/".into(),
+            description: None,
+            document: "{}".into(),
+            created_at: 1,
+            updated_at: 1,
+        };
+        meta.create_policy(policy.clone()).await.unwrap();
+        meta.attach_policy(&acct, Principal::Group, "readers", &policy.arn())
+            .await
+            .unwrap();
+        meta.attach_policy(
+            &acct,
+            Principal::User,
+            "Alice",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        )
+        .await
+        .unwrap();
+        let mut arns = meta.effective_policy_arns(&acct, "Alice").await.unwrap();
+        arns.sort();
+        assert_eq!(
+            arns,
+            [
+                "arn:aws:iam::000000000000007:policy/read",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess"
+            ]
+        );
+
+        assert!(matches!(
+            meta.delete_user(&acct, "Alice").await,
+            Err(MetaError::DeleteConflict(_))
+        ));
+        assert!(matches!(
+            meta.delete_group(&acct, "readers").await,
+            Err(MetaError::DeleteConflict(_))
+        ));
+        assert!(matches!(
+            meta.delete_policy(&acct, "read").await,
+            Err(MetaError::DeleteConflict(_))
+        ));
+        meta.detach_policy(&acct, Principal::Group, "readers", &policy.arn())
+            .await
+            .unwrap();
+        meta.delete_policy(&acct, "read").await.unwrap();
+        meta.remove_user_from_group(&acct, "readers", "Alice")
+            .await
+            .unwrap();
+        meta.delete_group(&acct, "readers").await.unwrap();
+        meta.detach_policy(
+            &acct,
+            Principal::User,
+            "Alice",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        )
+        .await
+        .unwrap();
+        meta.delete_user(&acct, "Alice").await.unwrap();
+        assert!(matches!(
+            meta.delete_user(&acct, "Alice").await,
+            Err(MetaError::NoSuchEntity(_))
+        ));
     }
 }

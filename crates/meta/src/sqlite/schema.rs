@@ -25,17 +25,58 @@ CREATE TABLE account_usage (
     PRIMARY KEY (account_id, shard)
 ) WITHOUT ROWID;
 
+-- IAM names are unique per account regardless of case; the stored name keeps its case.
 CREATE TABLE users (
     account_id TEXT NOT NULL,
-    user_name  TEXT NOT NULL,
+    user_name  TEXT NOT NULL COLLATE NOCASE,
     user_id    TEXT NOT NULL UNIQUE,
     path       TEXT NOT NULL DEFAULT '/',
     created_at INTEGER NOT NULL,
     PRIMARY KEY (account_id, user_name)
 );
 
+CREATE TABLE groups (
+    account_id TEXT NOT NULL,
+    group_name TEXT NOT NULL COLLATE NOCASE,
+    group_id   TEXT NOT NULL UNIQUE,
+    path       TEXT NOT NULL DEFAULT '/',
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, group_name)
+);
+
+CREATE TABLE group_members (
+    account_id TEXT NOT NULL,
+    group_name TEXT NOT NULL COLLATE NOCASE,
+    user_name  TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (account_id, group_name, user_name)
+) WITHOUT ROWID;
+CREATE INDEX group_members_user ON group_members (account_id, user_name);
+
+-- Customer-managed policies; AWS-managed ones are built into the binary.
+CREATE TABLE policies (
+    account_id  TEXT NOT NULL,
+    policy_name TEXT NOT NULL COLLATE NOCASE,
+    policy_id   TEXT NOT NULL UNIQUE,
+    path        TEXT NOT NULL DEFAULT '/',
+    description TEXT,
+    document    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, policy_name)
+);
+
+CREATE TABLE policy_attachments (
+    account_id  TEXT NOT NULL,
+    entity_kind TEXT NOT NULL,                 -- 'user' or 'group'
+    entity_name TEXT NOT NULL COLLATE NOCASE,
+    policy_arn  TEXT NOT NULL,
+    PRIMARY KEY (account_id, entity_kind, entity_name, policy_arn)
+) WITHOUT ROWID;
+CREATE INDEX policy_attachments_arn ON policy_attachments (account_id, policy_arn);
+
 CREATE TABLE access_keys (
-    access_key_id  TEXT PRIMARY KEY,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,  -- the management API's credential id
+    access_key_id  TEXT NOT NULL UNIQUE,
     account_id     TEXT NOT NULL,
     user_name      TEXT,              -- NULL: the account's root
     secret_key     TEXT NOT NULL,
