@@ -26,7 +26,7 @@ const KEY_TTL: Duration = Duration::from_secs(5);
 const KEY_CACHE_MAX: usize = 10_000;
 
 /// When a key was read, and what was found.
-type CachedKey = (Instant, Option<AccessKey>);
+type CachedKey = (Instant, AccessKey);
 
 /// Access keys by id, with bounded staleness.
 #[derive(Clone, Default)]
@@ -41,18 +41,21 @@ impl KeyCache {
             && let Some((at, key)) = entries.get(access_key_id)
             && at.elapsed() < KEY_TTL
         {
-            return Ok(key.clone());
+            return Ok(Some(key.clone()));
         }
         let key = engine
             .meta()
             .get_access_key(access_key_id)
             .await
             .map_err(|e| from_engine(e.into()))?;
-        if let Ok(mut entries) = self.entries.lock() {
+        // Only keys that exist are cached, so requests naming random key ids cannot evict them.
+        if let Some(found) = &key
+            && let Ok(mut entries) = self.entries.lock()
+        {
             if entries.len() >= KEY_CACHE_MAX {
                 entries.clear();
             }
-            entries.insert(access_key_id.to_owned(), (Instant::now(), key.clone()));
+            entries.insert(access_key_id.to_owned(), (Instant::now(), found.clone()));
         }
         Ok(key)
     }

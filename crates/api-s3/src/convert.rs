@@ -93,7 +93,8 @@ pub fn object_headers(
         (!kept.is_empty()).then(|| kept.join(","))
     });
     ObjectHeaders {
-        content_type,
+        // S3 stores objects sent without a type as binary/octet-stream.
+        content_type: content_type.or_else(|| Some("binary/octet-stream".to_owned())),
         cache_control,
         content_disposition,
         content_encoding,

@@ -77,6 +77,13 @@ impl S3HttpService {
             },
         };
         let mut response = response;
+        if method == Method::HEAD
+            && response.status() == StatusCode::OK
+            && response.headers().contains_key(http::header::CONTENT_RANGE)
+        {
+            // s3s answers every successful HEAD with 200; a ranged or partNumber HEAD is 206.
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        }
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-amz-request-id", v);
         }
@@ -264,19 +271,26 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 fn percent_decode(s: &str) -> String {
+    fn hex_value(b: u8) -> Option<u8> {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex_value),
+                bytes.get(i + 2).copied().and_then(hex_value),
+            )
         {
-            out.push(b);
+            out.push(hi * 16 + lo);
             i += 3;
             continue;
         }
-        out.push(bytes[i]);
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -388,5 +402,11 @@ mod tests {
             ]
         );
         assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(
+            percent_decode("%1é%zz%4"),
+            "%1é%zz%4",
+            "never slices inside a character"
+        );
+        assert_eq!(percent_decode("a+b%2Bc"), "a b+c");
     }
 }

@@ -1,7 +1,7 @@
 //! The local-filesystem blob store.
 //!
-//! Writes and reads run on blocking threads fed through bounded channels, so filesystem calls
-//! and hashing never run on async workers and a slow client never makes a blob buffer grow.
+//! Reads and writes happen in short blocking tasks, one per chunk or batch, so filesystem calls
+//! and hashing never run on async workers, and a slow client holds no thread while it dawdles.
 
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use coffer_core::ChecksumAlgorithm;
 use coffer_core::id::{is_blob_id, new_blob_id};
-use tokio::sync::{mpsc, oneshot};
 
 use crate::{BlobError, BodyDigest, Digester};
 
@@ -51,60 +50,34 @@ impl FsBlobStore {
     /// Starts writing a new blob; bytes are hashed with MD5 and `algorithms` as they pass.
     pub fn writer(&self, algorithms: Vec<ChecksumAlgorithm>) -> BlobWriter {
         let blob_id = new_blob_id();
-        let tmp_path = self.root.join("tmp").join(format!("{blob_id}.tmp"));
-        let final_path = self.blob_path(&blob_id);
-        let fsync = self.fsync;
-        let (chunks_tx, chunks_rx) = mpsc::channel::<Bytes>(4);
-        let (done_tx, done_rx) = oneshot::channel();
-        let task = tokio::task::spawn_blocking(move || {
-            write_blob(&tmp_path, final_path, fsync, algorithms, chunks_rx, done_rx)
-        });
         BlobWriter {
+            tmp_path: self.root.join("tmp").join(format!("{blob_id}.tmp")),
+            final_path: self.blob_path(&blob_id),
+            blobs_root: self.root.join("blobs"),
+            fsync: self.fsync,
+            state: Some(WriterState {
+                file: None,
+                digester: Digester::new(algorithms),
+            }),
+            pending: Vec::new(),
+            pending_len: 0,
+            inflight: None,
+            finished: false,
             blob_id,
-            chunks: Some(chunks_tx),
-            done: Some(done_tx),
-            task,
         }
     }
 
-    /// Streams `len` bytes of `blob_id` from `offset`. The file is opened on the reader thread;
+    /// Streams `len` bytes of `blob_id` from `offset`. The file is opened by the first read;
     /// a missing blob shows as the stream's first item.
     pub fn reader(&self, blob_id: &str, offset: u64, len: u64) -> BlobReader {
-        let (tx, rx) = mpsc::channel::<Result<Bytes, BlobError>>(2);
-        let path = self.blob_path(blob_id);
-        let blob_id = blob_id.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let result = (|| -> Result<(), BlobError> {
-                let mut file = File::open(path?).map_err(|e| missing_or_io(e, &blob_id))?;
-                file.seek(SeekFrom::Start(offset))?;
-                let mut remaining = len;
-                while remaining > 0 {
-                    let want =
-                        usize::try_from(remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
-                    let mut buf = vec![0u8; want];
-                    file.read_exact(&mut buf).map_err(|e| {
-                        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                            BlobError::Io(std::io::Error::new(
-                                e.kind(),
-                                "blob shorter than its metadata",
-                            ))
-                        } else {
-                            BlobError::Io(e)
-                        }
-                    })?;
-                    remaining -= want as u64;
-                    if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
-                        // The client went away; stop reading.
-                        return Ok(());
-                    }
-                }
-                Ok(())
-            })();
-            if let Err(e) = result {
-                let _ = tx.blocking_send(Err(e));
-            }
-        });
-        BlobReader { rx }
+        BlobReader {
+            path: self.blob_path(blob_id).map_err(|_| blob_id.to_owned()),
+            blob_id: blob_id.to_owned(),
+            offset,
+            remaining: len,
+            file: None,
+            inflight: None,
+        }
     }
 
     /// Removes a blob. A blob already gone is not an error (deletes are retried after crashes).
@@ -192,50 +165,54 @@ fn missing_or_io(e: std::io::Error, blob_id: &str) -> BlobError {
     }
 }
 
-fn write_blob(
-    tmp_path: &Path,
-    final_path: Result<PathBuf, BlobError>,
-    fsync: bool,
-    algorithms: Vec<ChecksumAlgorithm>,
-    mut chunks: mpsc::Receiver<Bytes>,
-    done: oneshot::Receiver<bool>,
-) -> Result<BodyDigest, BlobError> {
-    let final_path = final_path?;
-    let mut file = File::create(tmp_path)?;
-    let mut digester = Digester::new(algorithms);
-    let outcome = (|| -> Result<BodyDigest, BlobError> {
-        while let Some(chunk) = chunks.blocking_recv() {
-            digester.update(&chunk);
-            file.write_all(&chunk)?;
-        }
-        // The sender is dropped both on success and on abandonment; `done` says which.
-        if !done.blocking_recv().unwrap_or(false) {
-            return Err(BlobError::Body("write abandoned".into()));
-        }
-        if fsync {
-            file.sync_all()?;
-        }
-        let parent = final_path.parent().ok_or(BlobError::InvalidId)?;
-        fs::create_dir_all(parent)?;
-        fs::rename(tmp_path, &final_path)?;
-        if fsync {
-            File::open(parent)?.sync_all()?;
-        }
-        Ok(digester.finish())
-    })();
-    if outcome.is_err() {
-        let _ = fs::remove_file(tmp_path);
+/// Creates `dir` and any missing parents below `root`, fsyncing each parent whose entries
+/// changed so a committed blob's directory survives a power loss.
+fn create_dirs_durably(root: &Path, dir: &Path, fsync: bool) -> Result<(), BlobError> {
+    if dir.is_dir() {
+        return Ok(());
     }
-    outcome
+    let parent = dir.parent().ok_or(BlobError::InvalidId)?;
+    if parent != root {
+        create_dirs_durably(root, parent, fsync)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => {
+            if fsync {
+                File::open(parent)?.sync_all()?;
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(BlobError::Io(e)),
+    }
 }
+
+/// Bytes gathered before one write to the file.
+const WRITE_BATCH: usize = 256 * 1024;
+
+struct WriterState {
+    file: Option<File>,
+    digester: Digester,
+}
+
+type WriteTask = tokio::task::JoinHandle<Result<WriterState, BlobError>>;
 
 /// A blob being written. Feed it with [`BlobWriter::write`], then [`BlobWriter::finish`];
 /// dropping it without finishing removes the temporary file.
+///
+/// Each batch of bytes is hashed and written by a short blocking task, so a slow client never
+/// holds a thread of the blocking pool between batches.
 pub struct BlobWriter {
     blob_id: String,
-    chunks: Option<mpsc::Sender<Bytes>>,
-    done: Option<oneshot::Sender<bool>>,
-    task: tokio::task::JoinHandle<Result<BodyDigest, BlobError>>,
+    tmp_path: PathBuf,
+    final_path: Result<PathBuf, BlobError>,
+    blobs_root: PathBuf,
+    fsync: bool,
+    state: Option<WriterState>,
+    pending: Vec<Bytes>,
+    pending_len: usize,
+    inflight: Option<WriteTask>,
+    finished: bool,
 }
 
 impl BlobWriter {
@@ -244,62 +221,112 @@ impl BlobWriter {
         &self.blob_id
     }
 
-    /// Hands the next chunk to the writer thread; waits when it is behind.
+    /// Takes the next chunk; writes once a batch has gathered.
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
-        let Some(tx) = &self.chunks else {
-            return Err(BlobError::Body("writer already finished".into()));
-        };
-        if tx.send(chunk).await.is_err() {
-            // The writer thread stopped early: take its error.
-            self.chunks = None;
-            return Err(self.take_error().await);
+        self.pending_len += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_len >= WRITE_BATCH {
+            self.flush().await?;
         }
         Ok(())
     }
 
-    async fn take_error(&mut self) -> BlobError {
-        if let Some(done) = self.done.take() {
-            let _ = done.send(false);
+    async fn flush(&mut self) -> Result<(), BlobError> {
+        if self.pending.is_empty() && self.state.as_ref().is_some_and(|s| s.file.is_some()) {
+            return Ok(());
         }
-        match (&mut self.task).await {
-            Ok(Err(e)) => e,
-            Ok(Ok(_)) => BlobError::Body("writer stopped".into()),
-            Err(e) => BlobError::Io(std::io::Error::other(e)),
-        }
+        let mut state = self
+            .state
+            .take()
+            .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_len = 0;
+        let tmp_path = self.tmp_path.clone();
+        self.inflight = Some(tokio::task::spawn_blocking(move || {
+            let file = match &mut state.file {
+                Some(file) => file,
+                None => state.file.insert(File::create(&tmp_path)?),
+            };
+            for chunk in &batch {
+                state.digester.update(chunk);
+                file.write_all(chunk)?;
+            }
+            Ok(state)
+        }));
+        let task = self.inflight.as_mut().ok_or(BlobError::InvalidId)?;
+        let result = task.await;
+        self.inflight = None;
+        self.state = Some(result.map_err(|e| BlobError::Io(std::io::Error::other(e)))??);
+        Ok(())
     }
 
     /// Makes the blob durable (fsync, rename, fsync of the directory) and returns its digests.
     pub async fn finish(mut self) -> Result<(String, BodyDigest), BlobError> {
-        self.chunks = None;
-        if let Some(done) = self.done.take() {
-            let _ = done.send(true);
-        }
-        let digest = (&mut self.task)
-            .await
-            .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+        self.flush().await?;
+        let state = self
+            .state
+            .take()
+            .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
+        let final_path = std::mem::replace(&mut self.final_path, Err(BlobError::InvalidId))?;
+        let (tmp_path, root, fsync) = (self.tmp_path.clone(), self.blobs_root.clone(), self.fsync);
+        let digest = tokio::task::spawn_blocking(move || -> Result<BodyDigest, BlobError> {
+            let file = state.file.ok_or(BlobError::InvalidId)?;
+            if fsync {
+                file.sync_all()?;
+            }
+            drop(file);
+            let parent = final_path.parent().ok_or(BlobError::InvalidId)?;
+            create_dirs_durably(&root, parent, fsync)?;
+            fs::rename(&tmp_path, &final_path)?;
+            if fsync {
+                File::open(parent)?.sync_all()?;
+            }
+            Ok(state.digester.finish())
+        })
+        .await
+        .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+        self.finished = true;
         Ok((std::mem::take(&mut self.blob_id), digest))
     }
 }
 
 impl Drop for BlobWriter {
     fn drop(&mut self) {
-        // Not finished: tell the thread to discard what it wrote.
-        self.chunks = None;
-        if let Some(done) = self.done.take() {
-            let _ = done.send(false);
+        if self.finished {
+            return;
+        }
+        // Not finished: once any write in flight has ended, discard the temporary file.
+        let inflight = self.inflight.take();
+        let tmp_path = self.tmp_path.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Some(task) = inflight {
+                    let _ = task.await;
+                }
+                let _ = tokio::fs::remove_file(&tmp_path).await;
+            });
+        } else {
+            let _ = fs::remove_file(&tmp_path);
         }
     }
 }
 
-/// The bytes of a blob range, in chunks.
+type ReadTask = tokio::task::JoinHandle<Result<(File, Bytes), BlobError>>;
+
+/// The bytes of a blob range, in chunks, each read by a short blocking task.
 pub struct BlobReader {
-    rx: mpsc::Receiver<Result<Bytes, BlobError>>,
+    path: Result<PathBuf, String>,
+    blob_id: String,
+    offset: u64,
+    remaining: u64,
+    file: Option<File>,
+    inflight: Option<ReadTask>,
 }
 
 impl BlobReader {
     /// The next chunk, or `None` at the end of the range.
     pub async fn next_chunk(&mut self) -> Option<Result<Bytes, BlobError>> {
-        self.rx.recv().await
+        std::future::poll_fn(|cx| self.poll_chunk(cx)).await
     }
 
     /// Polls for the next chunk.
@@ -307,9 +334,66 @@ impl BlobReader {
         &mut self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<Bytes, BlobError>>> {
-        self.rx.poll_recv(cx)
+        use std::task::Poll;
+        if self.inflight.is_none() {
+            if self.remaining == 0 {
+                return Poll::Ready(None);
+            }
+            let want = usize::try_from(self.remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
+            let file = self.file.take();
+            let path = self.path.clone();
+            let (blob_id, offset) = (self.blob_id.clone(), self.offset);
+            self.inflight = Some(tokio::task::spawn_blocking(move || {
+                let mut file = match file {
+                    Some(f) => f,
+                    None => {
+                        let path = path.map_err(|_| BlobError::InvalidId)?;
+                        let mut f = File::open(path).map_err(|e| missing_or_io(e, &blob_id))?;
+                        f.seek(SeekFrom::Start(offset))?;
+                        f
+                    }
+                };
+                let mut buf = vec![0u8; want];
+                file.read_exact(&mut buf).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        BlobError::Io(std::io::Error::new(
+                            e.kind(),
+                            "blob shorter than its metadata",
+                        ))
+                    } else {
+                        BlobError::Io(e)
+                    }
+                })?;
+                Ok((file, Bytes::from(buf)))
+            }));
+        }
+        let Some(task) = self.inflight.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let result = match std::pin::Pin::new(task).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
+        self.inflight = None;
+        match result {
+            Ok(Ok((file, bytes))) => {
+                self.file = Some(file);
+                self.remaining -= bytes.len() as u64;
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Ok(Err(e)) => {
+                self.remaining = 0;
+                Poll::Ready(Some(Err(e)))
+            }
+            Err(e) => {
+                self.remaining = 0;
+                Poll::Ready(Some(Err(BlobError::Io(std::io::Error::other(e)))))
+            }
+        }
     }
 }
+
+use std::future::Future as _;
 
 #[cfg(test)]
 mod tests {

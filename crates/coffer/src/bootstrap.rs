@@ -31,7 +31,13 @@ pub fn new_secret_key() -> String {
 /// credentials come from `COFFER_ROOT_ACCESS_KEY` / `COFFER_ROOT_SECRET_KEY` or are generated
 /// and printed once on standard output (never logged).
 pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
-    if meta.count_accounts().await.map_err(|e| e.to_string())? > 0 {
+    let existing = meta.list_accounts("", 1).await.map_err(|e| e.to_string())?;
+    let has_key = !meta
+        .list_access_keys(None, None)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty();
+    if has_key {
         return Ok(());
     }
     let from_env = (
@@ -49,17 +55,25 @@ pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
         }
         _ => (new_access_key_id(), new_secret_key(), true),
     };
-    let account_id = AccountId::random();
-    meta.create_account(Account {
-        id: account_id.clone(),
-        name: "root".to_owned(),
-        status: AccountStatus::Active,
-        quota_bytes: None,
-        bucket_limit: 100,
-        created_at: now_millis(),
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    // An account without any key is what a crash between the two writes below leaves: give it
+    // the key instead of creating another account.
+    let account_id = match existing.into_iter().next() {
+        Some(account) => account.id,
+        None => {
+            let account_id = AccountId::random();
+            meta.create_account(Account {
+                id: account_id.clone(),
+                name: "root".to_owned(),
+                status: AccountStatus::Active,
+                quota_bytes: None,
+                bucket_limit: 100,
+                created_at: now_millis(),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            account_id
+        }
+    };
     meta.create_access_key(AccessKey {
         id: 0,
         access_key_id: access_key_id.clone(),

@@ -39,6 +39,9 @@ pub struct ServerArgs {
     /// Seconds a request body may stall between chunks [default: 60].
     #[arg(long, env = "COFFER_BODY_IDLE_TIMEOUT_SECS")]
     pub body_idle_timeout_secs: Option<u64>,
+    /// Most client connections served at once; more wait to be accepted [default: 4096].
+    #[arg(long, env = "COFFER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Log filter, `tracing` syntax [default: info].
     #[arg(long, env = "COFFER_LOG")]
     pub log: Option<String>,
@@ -60,6 +63,7 @@ struct FileConfig {
     inline_threshold: Option<usize>,
     header_timeout_secs: Option<u64>,
     body_idle_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
     log: Option<String>,
     log_format: Option<String>,
 }
@@ -85,6 +89,8 @@ pub struct Config {
     pub header_timeout_secs: u64,
     /// Body idle timeout in seconds.
     pub body_idle_timeout_secs: u64,
+    /// Connection cap.
+    pub max_connections: usize,
     /// Log filter.
     pub log: String,
     /// Log as JSON lines.
@@ -136,6 +142,11 @@ impl Config {
                 .body_idle_timeout_secs
                 .or(file.body_idle_timeout_secs)
                 .unwrap_or(60),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(4096)
+                .max(1),
             log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
             log_json: log_format == "json",
         })

@@ -17,6 +17,8 @@ use crate::config::Config;
 
 /// Largest request head (request line and headers) accepted, in bytes.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// How long freed bytes stay on disk so reads that started before a delete can finish.
+const GARBAGE_GRACE: Duration = Duration::from_mins(15);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -41,6 +43,8 @@ pub fn init_logging(config: &Config) {
 pub async fn run(config: Config) -> Result<(), String> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    // One process owns an embedded data directory: its start-up sweeps assume no other writer.
+    let _lock = lock_data_dir(&config.data_dir)?;
     let meta = SqliteMeta::open(&config.data_dir.join("meta.sqlite"))
         .map_err(|e| format!("cannot open metadata: {e}"))?;
     let blobs = FsBlobStore::open(&config.data_dir, true)
@@ -65,18 +69,19 @@ pub async fn run(config: Config) -> Result<(), String> {
         );
     }
     crate::bootstrap::ensure_first_account(engine.meta().as_ref()).await?;
-    // One process owns the embedded data directory, so at start-up no write is in flight and
-    // every unreferenced blob is an orphan.
+    // The directory lock guarantees no write or read is in flight: every unreferenced blob is
+    // an orphan and queued garbage can go at once.
     match engine.collect_orphans(Duration::ZERO).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(freed = n, "removed orphaned blobs"),
         Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
     }
-    if let Err(e) = engine.collect_garbage().await {
+    if let Err(e) = engine.collect_garbage(Duration::ZERO).await {
         tracing::warn!(error = %e, "garbage collection failed");
     }
     tokio::spawn(engine.clone().run_gc(
         Duration::from_secs(30),
+        GARBAGE_GRACE,
         Duration::from_hours(1),
         Duration::from_hours(1),
     ));
@@ -119,7 +124,16 @@ pub async fn run(config: Config) -> Result<(), String> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let body_idle = Duration::from_secs(config.body_idle_timeout_secs);
     let mut shutdown = std::pin::pin!(shutdown_signal());
+    let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     loop {
+        // At the cap, stop accepting until a connection ends (clients queue in the backlog).
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = shutdown.as_mut() => break,
+        };
         let (stream, _peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -151,6 +165,7 @@ pub async fn run(config: Config) -> Result<(), String> {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            drop(permit);
         });
     }
     tracing::info!("shutting down: draining in-flight requests");
@@ -159,6 +174,25 @@ pub async fn run(config: Config) -> Result<(), String> {
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out"),
     }
     Ok(())
+}
+
+/// Takes an exclusive lock on `data_dir/LOCK` for the life of the process.
+fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
+    let path = data_dir.join("LOCK");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "{} is in use by another coffer process",
+            data_dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
 }
 
 async fn shutdown_signal() {

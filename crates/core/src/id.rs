@@ -10,9 +10,12 @@ pub fn new_blob_id() -> String {
     random_hex128()
 }
 
-/// A new multipart upload id.
+/// A new multipart upload id: time first, so one key's uploads list in initiation order.
 pub fn new_upload_id() -> String {
-    random_hex128()
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{millis:012x}{}", &random_hex128()[..20])
 }
 
 /// A new request id as returned in `x-amz-request-id` (16 upper-case hex characters, as AWS).

@@ -127,6 +127,7 @@ impl From<MetaError> for EngineError {
             MetaError::NoSuchKey => Self::NoSuchKey,
             MetaError::NoSuchVersion => Self::NoSuchVersion,
             MetaError::NoSuchUpload => Self::NoSuchUpload,
+            MetaError::InvalidPart => Self::InvalidPart,
             MetaError::PreconditionFailed => Self::PreconditionFailed,
             other => Self::Internal(other.to_string()),
         }

@@ -8,24 +8,39 @@ use crate::{Engine, EngineError};
 const BATCH: usize = 500;
 
 impl Engine {
-    /// Wakes the garbage worker (after a commit that queued blobs).
-    pub(crate) fn wake_gc(&self) {
-        self.gc_wake.notify_one();
-    }
-
-    /// Deletes every queued garbage blob; returns how many were freed.
-    pub async fn collect_garbage(&self) -> Result<usize, EngineError> {
+    /// Deletes the garbage blobs queued at least `grace` ago; returns how many were freed.
+    ///
+    /// The grace period lets reads that started before a delete or overwrite finish with the
+    /// bytes they began with. A blob that cannot be deleted is logged and skipped, so one bad
+    /// file never stops collection.
+    pub async fn collect_garbage(&self, grace: Duration) -> Result<usize, EngineError> {
+        let queued_before =
+            coffer_core::time::now_millis() - i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
         let mut freed = 0;
+        let mut skipped = std::collections::HashSet::new();
         loop {
-            let ids = self.meta.garbage_blobs(BATCH).await?;
+            let ids = self
+                .meta
+                .garbage_blobs(BATCH + skipped.len(), queued_before)
+                .await?;
+            let ids: Vec<String> = ids.into_iter().filter(|id| !skipped.contains(id)).collect();
             if ids.is_empty() {
                 return Ok(freed);
             }
-            for id in &ids {
-                self.blobs.delete(id).await?;
+            let mut deleted = Vec::with_capacity(ids.len());
+            for id in ids {
+                match self.blobs.delete(&id).await {
+                    Ok(()) => deleted.push(id),
+                    Err(e) => {
+                        tracing::warn!(blob = %id, error = %e, "cannot free a garbage blob");
+                        skipped.insert(id);
+                    }
+                }
             }
-            freed += ids.len();
-            self.meta.forget_garbage(ids).await?;
+            freed += deleted.len();
+            if !deleted.is_empty() {
+                self.meta.forget_garbage(deleted).await?;
+            }
         }
     }
 
@@ -37,9 +52,11 @@ impl Engine {
         for chunk in candidates.chunks(BATCH) {
             let orphans = self.meta.unreferenced_blobs(chunk.to_vec()).await?;
             for id in &orphans {
-                self.blobs.delete(id).await?;
+                match self.blobs.delete(id).await {
+                    Ok(()) => freed += 1,
+                    Err(e) => tracing::warn!(blob = %id, error = %e, "cannot remove an orphan"),
+                }
             }
-            freed += orphans.len();
         }
         Ok(freed)
     }
@@ -49,17 +66,20 @@ impl Engine {
         Ok(self.blobs.clear_tmp()?)
     }
 
-    /// Runs the garbage worker until the process ends: frees queued blobs when woken (and at
-    /// least every `interval`), and sweeps orphans older than `orphan_age` every
-    /// `orphan_interval`.
-    pub async fn run_gc(self, interval: Duration, orphan_interval: Duration, orphan_age: Duration) {
+    /// Runs the garbage worker until the process ends: every `interval` frees blobs queued
+    /// more than `grace` ago, and every `orphan_interval` sweeps orphans older than
+    /// `orphan_age`.
+    pub async fn run_gc(
+        self,
+        interval: Duration,
+        grace: Duration,
+        orphan_interval: Duration,
+        orphan_age: Duration,
+    ) {
         let mut last_sweep = tokio::time::Instant::now();
         loop {
-            tokio::select! {
-                () = self.gc_wake.notified() => {}
-                () = tokio::time::sleep(interval) => {}
-            }
-            if let Err(e) = self.collect_garbage().await {
+            tokio::time::sleep(interval).await;
+            if let Err(e) = self.collect_garbage(grace).await {
                 tracing::warn!(error = %e, "garbage collection failed; will retry");
             }
             if last_sweep.elapsed() >= orphan_interval {

@@ -30,7 +30,6 @@ pub struct Engine {
     meta: Arc<dyn MetaStore>,
     blobs: FsBlobStore,
     config: Arc<EngineConfig>,
-    gc_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -48,7 +47,6 @@ impl Engine {
             meta,
             blobs,
             config: Arc::new(config),
-            gc_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -154,7 +154,11 @@ where
     let delimiter = query.delimiter.filter(|d| !d.is_empty());
     let mut cursor = Cursor {
         bound: max_bound(query.cursor.bound, ScanBound::Included(prefix.clone())),
-        within: query.cursor.within,
+        // A marker inside one key only counts when that key is within the prefix.
+        within: query
+            .cursor
+            .within
+            .filter(|(key, _)| key.starts_with(prefix.as_str())),
     };
     let mut entries = Vec::new();
     // With no successor for a folded prefix, rows under it are skipped one by one.

@@ -171,7 +171,7 @@ impl Engine {
             }
             None => (0, version.size),
         };
-        let body = self.version_body(&version, start, len).await?;
+        let body = self.version_body(&version, start, len)?;
         let limits = ingest_limits_for_part(self.config.max_part_size, Some(len));
         let algorithms: Vec<ChecksumAlgorithm> =
             upload.headers.checksum_algorithm.into_iter().collect();
@@ -202,9 +202,10 @@ impl Engine {
             checksums: ingested.digest.checksums.clone(),
             last_modified,
         };
-        // On failure the store has already queued the part's blob for freeing.
-        self.meta.put_part(&upload.upload_id, part).await?;
-        self.wake_gc();
+        if let Err(e) = self.meta.put_part(&upload.upload_id, part).await {
+            self.discard_after(&e, &ingested.data).await;
+            return Err(e.into());
+        }
         Ok(PartResult {
             etag,
             checksums: ingested.digest.checksums,
@@ -305,7 +306,14 @@ impl Engine {
             );
         }
         let completion = Completion {
-            part_numbers: parts.iter().map(|p| p.part_number).collect(),
+            parts: parts
+                .iter()
+                .filter_map(|p| {
+                    stored
+                        .get(&p.part_number)
+                        .map(|s| (p.part_number, s.blob_id.clone()))
+                })
+                .collect(),
             etag: etag.clone(),
             size,
             checksums: checksums.clone(),
@@ -316,7 +324,6 @@ impl Engine {
             .meta
             .complete_upload(&upload.upload_id, completion)
             .await?;
-        self.wake_gc();
         Ok(CompleteResult {
             etag,
             version_id: outcome.version_id,
@@ -327,7 +334,6 @@ impl Engine {
     /// Aborts an upload; its parts' bytes are freed.
     pub async fn abort_upload(&self, upload: &Upload) -> Result<(), EngineError> {
         self.meta.abort_upload(&upload.upload_id).await?;
-        self.wake_gc();
         Ok(())
     }
 }

@@ -38,6 +38,9 @@ pub enum MetaError {
     /// The version does not exist.
     #[error("no such version")]
     NoSuchVersion,
+    /// A part named in a completion is missing or was replaced meanwhile.
+    #[error("invalid part")]
+    InvalidPart,
     /// The multipart upload does not exist (never did, completed or aborted).
     #[error("no such upload")]
     NoSuchUpload,

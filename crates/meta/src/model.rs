@@ -64,8 +64,8 @@ pub struct Usage {
     pub objects: i64,
 }
 
-/// An S3 access key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An S3 access key. Its `Debug` output never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AccessKey {
     /// Numeric id (the management API's credential id); 0 before the key is stored.
     pub id: i64,
@@ -85,6 +85,20 @@ pub struct AccessKey {
     pub created_at: i64,
     /// Last time the key signed a request (coarse), ms since the epoch.
     pub last_used_at: Option<i64>,
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("id", &self.id)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_key", &"<redacted>")
+            .field("account_id", &self.account_id)
+            .field("user_name", &self.user_name)
+            .field("active", &self.active)
+            .field("bucket_binding", &self.bucket_binding)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The versioning state of a bucket.
@@ -155,6 +169,9 @@ pub enum ObjectData {
     Manifest {
         /// The upload whose part rows make up the object.
         upload_id: String,
+        /// The parts in order, read in the same transaction as the version (empty when
+        /// writing: the store links the upload's part rows).
+        parts: Vec<Part>,
     },
     /// A delete marker has no bytes.
     None,
@@ -326,8 +343,9 @@ pub struct Part {
 /// How to complete an upload: which parts, and the object's resulting identity.
 #[derive(Debug, Clone)]
 pub struct Completion {
-    /// Part numbers in order; the engine has checked them against the stored parts.
-    pub part_numbers: Vec<u32>,
+    /// The chosen parts in order, each with the blob the engine checked it against; the
+    /// store refuses the completion (`InvalidPart`) if a part changed since.
+    pub parts: Vec<(u32, String)>,
     /// ETag of the object (`md5-of-md5s-N`).
     pub etag: String,
     /// Total size.

@@ -271,8 +271,12 @@ pub trait MetaStore: Send + Sync + 'static {
 
     // ---- blob garbage ----
 
-    /// Blobs whose metadata is gone, to be deleted from disk.
-    async fn garbage_blobs(&self, limit: usize) -> Result<Vec<String>, MetaError>;
+    /// Blobs whose metadata is gone, queued before `queued_before` (ms), to delete from disk.
+    async fn garbage_blobs(
+        &self,
+        limit: usize,
+        queued_before: i64,
+    ) -> Result<Vec<String>, MetaError>;
     /// Forgets blobs that were deleted from disk.
     async fn forget_garbage(&self, blob_ids: Vec<String>) -> Result<(), MetaError>;
     /// Of `blob_ids`, those that no metadata refers to (orphans of interrupted writes).

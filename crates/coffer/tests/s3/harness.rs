@@ -23,7 +23,7 @@ pub struct TestServer {
     /// `http://127.0.0.1:PORT`
     pub endpoint: String,
     /// The data directory, removed when the server is dropped.
-    _data_dir: tempfile::TempDir,
+    data_dir_guard: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -39,13 +39,20 @@ impl TestServer {
         Self {
             child,
             endpoint,
-            _data_dir: data_dir,
+            data_dir_guard: data_dir,
         }
     }
 
     /// An S3 client signed with the root key.
     pub fn client(&self) -> Client {
         client_for(&self.endpoint, ACCESS_KEY, SECRET_KEY, |b| b)
+    }
+}
+
+impl TestServer {
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir_guard.path()
     }
 }
 

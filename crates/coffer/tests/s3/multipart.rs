@@ -297,6 +297,18 @@ async fn completion_errors() {
         .unwrap_err();
     assert_eq!(error_of(&err), ("InvalidArgument".into(), 400));
 
+    // An empty part is a valid last part.
+    let empty = s3
+        .upload_part()
+        .bucket(&bucket)
+        .key("k")
+        .upload_id(&upload_id)
+        .part_number(3)
+        .body(Vec::new().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.e_tag(), Some("\"d41d8cd98f00b204e9800998ecf8427e\""));
     // A single small part is a valid (last) part.
     complete(vec![(2, e2)]).await.unwrap();
     let got = s3

@@ -316,3 +316,25 @@ async fn virtual_host_style_addressing() {
     assert_eq!(listing.status, 200);
     assert_eq!(listing.xml("Key").as_deref(), Some("obj"));
 }
+
+#[tokio::test]
+async fn a_data_directory_serves_one_process() {
+    let server = TestServer::start();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .arg("server")
+        .arg("--data-dir")
+        .arg(server.data_dir())
+        .args(["--address", "127.0.0.1:0"])
+        .output()
+        .expect("run a second server");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("in use by another coffer process"),
+        "{stderr}"
+    );
+    // The first server is untouched.
+    let bucket = bucket_with_object(&server, b"still here").await;
+    let (status, body) = server.raw_get(&format!("/{bucket}/obj")).await;
+    assert_eq!((status, body.as_str()), (200, "still here"));
+}

@@ -88,7 +88,7 @@ impl Engine {
                     .into(),
             ));
         }
-        let body = self.version_body(&source, 0, source.size).await?;
+        let body = self.version_body(&source, 0, source.size)?;
         let algorithm = request
             .checksum_algorithm
             .or(source.headers.checksum_algorithm)
@@ -129,37 +129,28 @@ impl Engine {
             data: ingested.data.clone(),
         };
         match self.meta.put_object(object, request.condition).await {
-            Ok(outcome) => {
-                self.wake_gc();
-                Ok(CopyObjectResult {
-                    etag,
-                    last_modified,
-                    version_id: outcome.version_id,
-                    source_version_id: source.version_id,
-                    checksums: ingested.digest.checksums,
-                })
-            }
+            Ok(outcome) => Ok(CopyObjectResult {
+                etag,
+                last_modified,
+                version_id: outcome.version_id,
+                source_version_id: source.version_id,
+                checksums: ingested.digest.checksums,
+            }),
             Err(e) => {
-                self.discard(&ingested.data).await;
+                self.discard_after(&e, &ingested.data).await;
                 Err(e.into())
             }
         }
     }
 
     /// The bytes `[start, start + len)` of a version.
-    pub(crate) async fn version_body(
+    pub(crate) fn version_body(
         &self,
         version: &coffer_meta::ObjectVersion,
         start: u64,
         len: u64,
     ) -> Result<ObjectBody, EngineError> {
-        let parts = match &version.data {
-            coffer_meta::ObjectData::Manifest { upload_id } => {
-                Some(self.meta.list_parts(upload_id, 0, 10_000).await?)
-            }
-            _ => None,
-        };
-        let segments = segments_for(version, parts.as_deref(), start, len)?;
+        let segments = segments_for(version, start, len)?;
         Ok(ObjectBody::new(self.blobs.clone(), segments))
     }
 }

@@ -19,7 +19,6 @@ impl Engine {
             .meta
             .delete_object(bucket.id, key, version_id, owner)
             .await?;
-        self.wake_gc();
         Ok(outcome)
     }
 }

@@ -1,7 +1,7 @@
 //! GetObject and HeadObject: version lookup, conditional headers, ranges, part numbers.
 
 use bytes::Bytes;
-use coffer_meta::{Bucket, ObjectData, ObjectVersion, Part};
+use coffer_meta::{Bucket, ObjectData, ObjectVersion};
 
 use crate::body::Segment;
 use crate::{Engine, EngineError, ObjectBody};
@@ -166,12 +166,10 @@ impl Engine {
             .await?;
         request.conditions.check(&version, false)?;
         let parts = match &version.data {
-            ObjectData::Manifest { upload_id } => {
-                Some(self.meta.list_parts(upload_id, 0, 10_000).await?)
-            }
+            ObjectData::Manifest { parts, .. } => Some(parts.as_slice()),
             _ => None,
         };
-        let span = match (request.part_number, &parts) {
+        let span = match (request.part_number, parts) {
             (Some(n), Some(parts)) => {
                 let index = (n as usize)
                     .checked_sub(1)
@@ -185,6 +183,7 @@ impl Engine {
                     Some((start, start + size - 1))
                 }
             }
+            (Some(1), None) if version.size > 0 => Some((0, version.size - 1)),
             (Some(1), None) => None,
             (Some(_), None) => return Err(EngineError::InvalidPartNumber),
             (None, _) => match request.range {
@@ -197,7 +196,7 @@ impl Engine {
             None => (0, version.size),
         };
         let segments = if with_body {
-            segments_for(&version, parts.as_deref(), start, len)?
+            segments_for(&version, start, len)?
         } else {
             Vec::new()
         };
@@ -213,7 +212,6 @@ impl Engine {
 /// Maps `[start, start + len)` of a version onto the memory and blob segments holding it.
 pub(crate) fn segments_for(
     version: &ObjectVersion,
-    parts: Option<&[Part]>,
     start: u64,
     len: u64,
 ) -> Result<Vec<Segment>, EngineError> {
@@ -235,9 +233,7 @@ pub(crate) fn segments_for(
             offset: start,
             len,
         }]),
-        ObjectData::Manifest { .. } => {
-            let parts =
-                parts.ok_or_else(|| EngineError::Internal("manifest without parts".into()))?;
+        ObjectData::Manifest { parts, .. } => {
             let end = start + len;
             let mut segments = Vec::new();
             let mut part_start = 0u64;

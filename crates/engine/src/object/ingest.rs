@@ -81,9 +81,11 @@ impl Engine {
         };
         let mut buffer = BytesMut::new();
         let mut writer = None;
-        if limits
-            .content_length
-            .is_some_and(|len| len > inline_limit as u64)
+        // Parts are always blobs, even empty ones.
+        if !limits.allow_inline
+            || limits
+                .content_length
+                .is_some_and(|len| len > inline_limit as u64)
         {
             writer = Some(self.blobs.writer(algorithms.clone()));
         }
@@ -132,6 +134,15 @@ impl Engine {
                     digest: digester.finish(),
                 })
             }
+        }
+    }
+
+    /// Frees the bytes of an ingest whose commit definitely did not happen. After an
+    /// ambiguous failure (the database itself failed) the bytes are left to the orphan sweep,
+    /// which frees them only if no metadata refers to them.
+    pub(crate) async fn discard_after(&self, error: &coffer_meta::MetaError, data: &ObjectData) {
+        if !matches!(error, coffer_meta::MetaError::Database(_)) {
+            self.discard(data).await;
         }
     }
 

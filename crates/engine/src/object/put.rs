@@ -85,17 +85,14 @@ impl Engine {
             data: ingested.data.clone(),
         };
         match self.meta.put_object(object, request.condition).await {
-            Ok(outcome) => {
-                self.wake_gc();
-                Ok(PutObjectResult {
-                    etag,
-                    version_id: outcome.version_id,
-                    checksums: ingested.digest.checksums,
-                    size: ingested.digest.size,
-                })
-            }
+            Ok(outcome) => Ok(PutObjectResult {
+                etag,
+                version_id: outcome.version_id,
+                checksums: ingested.digest.checksums,
+                size: ingested.digest.size,
+            }),
             Err(e) => {
-                self.discard(&ingested.data).await;
+                self.discard_after(&e, &ingested.data).await;
                 Err(e.into())
             }
         }

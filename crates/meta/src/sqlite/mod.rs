@@ -168,7 +168,13 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Job>) {
                 tracing::error!(error = %e, "savepoint failed");
                 continue;
             }
-            let (ok, notify) = job(conn);
+            // A panicking job must not take the writer thread (and every later write) with it.
+            let Ok((ok, notify)) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)))
+            else {
+                broken = Some(MetaError::Database("a metadata write panicked".into()));
+                break;
+            };
             let end = if ok {
                 conn.execute_batch("RELEASE job")
             } else {
@@ -520,8 +526,13 @@ impl MetaStore for SqliteMeta {
     ) -> Result<Option<ObjectVersion>, MetaError> {
         let key = key.to_owned();
         let version_id = version_id.map(str::to_owned);
-        self.read(move |c| objects::get_object(c, bucket_id, &key, version_id.as_deref()))
-            .await
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let version = objects::get_object(&tx, bucket_id, &key, version_id.as_deref())?;
+            tx.commit()?;
+            Ok(version)
+        })
+        .await
     }
 
     async fn put_object(
@@ -632,8 +643,13 @@ impl MetaStore for SqliteMeta {
         .await
     }
 
-    async fn garbage_blobs(&self, limit: usize) -> Result<Vec<String>, MetaError> {
-        self.read(move |c| objects::garbage_blobs(c, limit)).await
+    async fn garbage_blobs(
+        &self,
+        limit: usize,
+        queued_before: i64,
+    ) -> Result<Vec<String>, MetaError> {
+        self.read(move |c| objects::garbage_blobs(c, limit, queued_before))
+            .await
     }
 
     async fn forget_garbage(&self, blob_ids: Vec<String>) -> Result<(), MetaError> {

@@ -78,9 +78,8 @@ pub fn put_part(c: &Connection, upload_id: &str, part: &Part) -> Result<(), Meta
         .prepare_cached("SELECT owner_account FROM uploads WHERE upload_id = ?1")?
         .query_row([upload_id], |r| r.get(0))
         .optional()?;
-    // An upload completed or aborted meanwhile: the part's bytes become garbage right away.
+    // An upload completed or aborted meanwhile: the caller frees the part's bytes.
     let Some(owner) = owner else {
-        queue_garbage(c, &part.blob_id)?;
         return Err(MetaError::NoSuchUpload);
     };
     let replaced: Option<(String, i64)> = c
@@ -157,9 +156,15 @@ pub fn complete_upload(
 ) -> Result<WriteOutcome, MetaError> {
     let upload = get_upload(c, upload_id)?.ok_or(MetaError::NoSuchUpload)?;
     check_condition(c, upload.bucket_id, &upload.key, &completion.condition)?;
-    // Parts not named in the completion are dropped and their bytes freed.
-    let chosen: std::collections::HashSet<u32> = completion.part_numbers.iter().copied().collect();
+    // The chosen parts must still be the ones the engine checked; the others are dropped and
+    // their bytes freed.
+    let chosen: std::collections::HashMap<u32, &str> = completion
+        .parts
+        .iter()
+        .map(|(number, blob)| (*number, blob.as_str()))
+        .collect();
     let mut unused_bytes = 0i64;
+    let mut matched = 0usize;
     {
         let mut stmt =
             c.prepare_cached("SELECT part_number, blob_id, size FROM parts WHERE upload_id = ?1")?;
@@ -173,10 +178,17 @@ pub fn complete_upload(
         let mut unused = Vec::new();
         for row in rows {
             let (number, blob_id, size) = row?;
-            if !chosen.contains(&number) {
-                unused.push((number, blob_id));
-                unused_bytes += size;
+            match chosen.get(&number) {
+                Some(expected) if *expected == blob_id => matched += 1,
+                Some(_) => return Err(MetaError::InvalidPart),
+                None => {
+                    unused.push((number, blob_id));
+                    unused_bytes += size;
+                }
             }
+        }
+        if matched != chosen.len() {
+            return Err(MetaError::InvalidPart);
         }
         for (number, blob_id) in unused {
             queue_garbage(c, &blob_id)?;
@@ -202,10 +214,11 @@ pub fn complete_upload(
         storage_class: upload.storage_class.clone(),
         headers: upload.headers.clone(),
         checksums: completion.checksums.clone(),
-        parts_count: Some(completion.part_numbers.len() as u32),
+        parts_count: Some(completion.parts.len() as u32),
         owner: upload.owner.clone(),
         data: ObjectData::Manifest {
             upload_id: upload_id.to_owned(),
+            parts: Vec::new(),
         },
     };
     let version_id = super::objects::retire_current(c, upload.bucket_id, &upload.key)?;

@@ -75,7 +75,10 @@ impl RawVersion {
         } else if let Some(blob_id) = self.blob_id {
             ObjectData::Blob(blob_id)
         } else if let Some(upload_id) = self.upload_id {
-            ObjectData::Manifest { upload_id }
+            ObjectData::Manifest {
+                upload_id,
+                parts: Vec::new(),
+            }
         } else {
             return Err(MetaError::Corrupt(format!(
                 "object {} has no data location",
@@ -102,6 +105,8 @@ impl RawVersion {
     }
 }
 
+/// The version and, for a multipart object, its parts, read in one transaction so an
+/// overwrite committed in between cannot pair a version with no parts.
 pub fn get_object(
     c: &Connection,
     bucket_id: i64,
@@ -124,7 +129,15 @@ pub fn get_object(
             .query_row(params![bucket_id, key, v], raw_version)
             .optional()?,
     };
-    raw.map(RawVersion::decode).transpose()
+    let mut version = raw.map(RawVersion::decode).transpose()?;
+    if let Some(ObjectVersion {
+        data: ObjectData::Manifest { upload_id, parts },
+        ..
+    }) = &mut version
+    {
+        *parts = super::multipart::list_parts(c, upload_id, 0, usize::MAX >> 1)?;
+    }
+    Ok(version)
 }
 
 fn bucket_versioning(c: &Connection, bucket_id: i64) -> Result<Versioning, MetaError> {
@@ -281,7 +294,7 @@ pub fn insert_version(
     let (inline, blob_id, upload_id) = match &object.data {
         ObjectData::Inline(bytes) => (Some(bytes.as_slice()), None, None),
         ObjectData::Blob(id) => (None, Some(id.as_str()), None),
-        ObjectData::Manifest { upload_id } => (None, None, Some(upload_id.as_str())),
+        ObjectData::Manifest { upload_id, .. } => (None, None, Some(upload_id.as_str())),
         ObjectData::None => (None, None, None),
     };
     c.prepare_cached(
@@ -497,10 +510,15 @@ pub fn scan_versions(
     Ok(out)
 }
 
-pub fn garbage_blobs(c: &Connection, limit: usize) -> Result<Vec<String>, MetaError> {
-    let mut stmt =
-        c.prepare_cached("SELECT blob_id FROM blob_garbage ORDER BY queued_at LIMIT ?1")?;
-    let rows = stmt.query_map([limit as i64], |r| r.get(0))?;
+pub fn garbage_blobs(
+    c: &Connection,
+    limit: usize,
+    queued_before: i64,
+) -> Result<Vec<String>, MetaError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT blob_id FROM blob_garbage WHERE queued_at < ?2 ORDER BY queued_at LIMIT ?1",
+    )?;
+    let rows = stmt.query_map(params![limit as i64, queued_before], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
