@@ -67,7 +67,11 @@ impl CofferS3 {
             ));
         }
         self.engine
-            .create_bucket(&name, &caller.account_id, &self.settings.region)
+            .create_bucket(
+                &name,
+                &Self::caller_account(&caller)?,
+                &self.settings.region,
+            )
             .await
             .s3()?;
         Ok(S3Response::new(CreateBucketOutput {
@@ -101,19 +105,20 @@ impl CofferS3 {
         req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
         let caller = Self::caller(&req)?;
+        let account = Self::caller_account(&caller)?;
         let prefix = req.input.prefix.unwrap_or_default();
         if let Some(region) = &req.input.bucket_region
             && *region != self.settings.region
         {
             return Ok(S3Response::new(ListBucketsOutput {
                 buckets: Some(Vec::new()),
-                owner: Some(owner(&caller.account_id)),
+                owner: Some(owner(&account)),
                 ..Default::default()
             }));
         }
         let buckets = self
             .engine
-            .list_buckets(&caller.account_id)
+            .list_buckets(&account)
             .await
             .s3()?
             .into_iter()
@@ -126,7 +131,7 @@ impl CofferS3 {
             .collect();
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(buckets),
-            owner: Some(owner(&caller.account_id)),
+            owner: Some(owner(&account)),
             prefix: (!prefix.is_empty()).then_some(prefix),
             continuation_token: None,
         }))

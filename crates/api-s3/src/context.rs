@@ -1,23 +1,39 @@
 //! What the access layer learned about a request, handed to the operation handlers.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use coffer_core::AccountId;
+use coffer_iam::{IdentityPolicy, Principal, RequestContext};
 use coffer_meta::Bucket;
 
 /// The request's id, minted by the HTTP layer, echoed in `x-amz-request-id`.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The authenticated caller.
+/// The client's address, set by the listener.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// Whether the request arrived over TLS, set by the listener.
+#[derive(Debug, Clone, Copy)]
+pub struct SecureTransport(pub bool);
+
+/// Who is calling, as decided by the access layer.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The caller's account.
-    pub account_id: AccountId,
-    /// The access key used.
-    pub access_key_id: String,
-    /// The IAM user, `None` for the account root.
-    pub user_name: Option<String>,
+    /// The principal policies see.
+    pub principal: Principal,
+    /// The caller's account; `None` when anonymous.
+    pub account_id: Option<AccountId>,
+    /// The access key used, if any.
+    pub access_key_id: Option<String>,
     /// Buckets the key is bound to, if any.
     pub bucket_binding: Option<Vec<String>>,
+    /// The caller's identity policies (users only).
+    pub identity_policies: Arc<Vec<IdentityPolicy>>,
+    /// The request's condition keys; checks clone it with their own action and resource.
+    pub context: RequestContext,
 }
 
 impl Caller {

@@ -259,7 +259,8 @@ impl S3HttpService {
     }
 }
 
-fn form_pairs(query: &str) -> Vec<(String, String)> {
+/// The `name=value` pairs of a query string, percent-decoded.
+pub(crate) fn form_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -270,7 +271,17 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
+/// Percent-decodes a query value (`+` is a space); invalid escapes stay as they are.
+pub(crate) fn percent_decode(s: &str) -> String {
+    decode(s, true)
+}
+
+/// Percent-decodes a path (`+` stays a plus).
+pub(crate) fn percent_decode_path(s: &str) -> String {
+    decode(s, false)
+}
+
+fn decode(s: &str, plus_is_space: bool) -> String {
     fn hex_value(b: u8) -> Option<u8> {
         char::from(b)
             .to_digit(16)
@@ -290,7 +301,11 @@ fn percent_decode(s: &str) -> String {
             i += 3;
             continue;
         }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        out.push(if plus_is_space && bytes[i] == b'+' {
+            b' '
+        } else {
+            bytes[i]
+        });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()

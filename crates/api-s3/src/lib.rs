@@ -6,6 +6,7 @@
 //! ([`http::S3HttpService`]) for what `s3s` leaves to us: request ids, SigV2 and region
 //! refusal, complete error documents. It never touches SQL or files.
 
+pub mod access;
 pub mod auth;
 mod bucket;
 pub mod context;
@@ -16,6 +17,7 @@ pub mod http;
 mod list;
 mod multipart;
 mod object;
+mod policy;
 mod service;
 
 pub use service::{CofferS3, S3Settings, build_service};

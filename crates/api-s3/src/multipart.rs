@@ -58,7 +58,6 @@ impl CofferS3 {
         &self,
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        let caller = Self::caller(&req)?;
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
         refuse_unsupported_write_headers(
@@ -97,7 +96,7 @@ impl CofferS3 {
             .transpose()?;
         let upload = self
             .engine
-            .create_upload(&bucket, &key, &caller.account_id, headers)
+            .create_upload(&bucket, &key, &bucket.account_id, headers)
             .await
             .s3()?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
@@ -168,7 +167,6 @@ impl CofferS3 {
         &self,
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
-        let caller = Self::caller(&req)?;
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
         if input.sse_customer_algorithm.is_some()
@@ -191,7 +189,7 @@ impl CofferS3 {
             return Err(not_implemented("Copying from access points and outposts"));
         };
         let source = PartCopySource {
-            bucket: self.other_bucket(&caller, &source_bucket).await?,
+            bucket: self.other_bucket(&source_bucket).await?,
             key: source_key.to_string(),
             version_id: version_id.map(|v| v.to_string()),
             range: copy_range(input.copy_source_range.as_deref())?,

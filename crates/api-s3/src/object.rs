@@ -161,11 +161,33 @@ fn read_fields(
 }
 
 impl CofferS3 {
+    /// DeleteObjects is authorized key by key, as if each were a DeleteObject.
+    async fn authorize_delete(
+        &self,
+        caller: &crate::context::Caller,
+        bucket: &coffer_meta::Bucket,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> S3Result<()> {
+        object_key(&self.engine, key)?;
+        let target = coffer_iam::s3_action::S3Target {
+            bucket: Some(&bucket.name),
+            key: Some(key),
+            version_id,
+            copy_source: None,
+        };
+        let checks = coffer_iam::s3_action::required_permissions("DeleteObject", &target)
+            .unwrap_or_default();
+        for check in &checks {
+            self.access.authorize(caller, check).await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn put_object(
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        let caller = Self::caller(&req)?;
         let bucket = Self::target_bucket(&req)?;
         let trailing = req.trailing_headers;
         let input = req.input;
@@ -197,9 +219,9 @@ impl CofferS3 {
             trailing,
         )?;
         let request = PutObjectRequest {
+            owner: bucket.account_id.clone(),
             bucket,
             key,
-            owner: caller.account_id,
             headers: object_headers(
                 input.content_type,
                 input.cache_control,
@@ -369,7 +391,6 @@ impl CofferS3 {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        let caller = Self::caller(&req)?;
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
         if input.if_match.is_some()
@@ -384,7 +405,7 @@ impl CofferS3 {
                 &bucket,
                 &input.key,
                 input.version_id.as_deref(),
-                &caller.account_id,
+                &bucket.account_id,
             )
             .await
             .s3()?;
@@ -413,15 +434,18 @@ impl CofferS3 {
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for object in delete.objects {
-            let result = match object_key(&self.engine, &object.key) {
+            let result = match self
+                .authorize_delete(&caller, &bucket, &object.key, object.version_id.as_deref())
+                .await
+            {
                 Err(e) => Err(e),
-                Ok(_) => self
+                Ok(()) => self
                     .engine
                     .delete_object(
                         &bucket,
                         &object.key,
                         object.version_id.as_deref(),
-                        &caller.account_id,
+                        &bucket.account_id,
                     )
                     .await
                     .s3(),
@@ -460,7 +484,6 @@ impl CofferS3 {
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        let caller = Self::caller(&req)?;
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
         refuse_unsupported_write_headers(
@@ -489,7 +512,7 @@ impl CofferS3 {
         else {
             return Err(not_implemented("Copying from access points and outposts"));
         };
-        let source_bucket = self.other_bucket(&caller, &source_bucket).await?;
+        let source_bucket = self.other_bucket(&source_bucket).await?;
         let directive = match input
             .metadata_directive
             .as_ref()
@@ -515,9 +538,9 @@ impl CofferS3 {
                 input.copy_source_if_modified_since.as_ref(),
                 input.copy_source_if_unmodified_since.as_ref(),
             ),
+            owner: bucket.account_id.clone(),
             bucket,
             key,
-            owner: caller.account_id,
             directive,
             headers: object_headers(
                 input.content_type,

@@ -14,7 +14,8 @@ use s3s::dto::*;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
-use crate::auth::{CofferAccess, CofferAuth, KeyCache};
+use crate::access::{AccessControl, CofferAccess};
+use crate::auth::{CofferAuth, KeyCache};
 use crate::context::{Caller, TargetBucket};
 
 /// Protocol settings of the S3 listener.
@@ -43,6 +44,7 @@ impl Default for S3Settings {
 pub struct CofferS3 {
     pub(crate) engine: Engine,
     pub(crate) settings: S3Settings,
+    pub(crate) access: AccessControl,
 }
 
 impl std::fmt::Debug for CofferS3 {
@@ -54,11 +56,19 @@ impl std::fmt::Debug for CofferS3 {
 }
 
 impl CofferS3 {
-    /// The authenticated caller of a request (the access layer always sets it).
+    /// The caller of a request (the access layer always sets it).
     pub(crate) fn caller<T>(req: &S3Request<T>) -> S3Result<Caller> {
         req.extensions
             .get::<Caller>()
             .cloned()
+            .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))
+    }
+
+    /// The caller's account; anonymous callers are refused.
+    pub(crate) fn caller_account(caller: &Caller) -> S3Result<coffer_core::AccountId> {
+        caller
+            .account_id
+            .clone()
             .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))
     }
 
@@ -70,20 +80,12 @@ impl CofferS3 {
             .ok_or_else(|| s3_error!(NoSuchBucket, "The specified bucket does not exist"))
     }
 
-    /// Looks up and authorizes a bucket other than the target (a copy source).
-    pub(crate) async fn other_bucket(&self, caller: &Caller, name: &str) -> S3Result<Bucket> {
-        if !caller.may_use_bucket(name) {
-            return Err(s3_error!(AccessDenied, "Access Denied"));
-        }
-        let bucket = self
-            .engine
+    /// Looks up a bucket other than the target (a copy source, already authorized).
+    pub(crate) async fn other_bucket(&self, name: &str) -> S3Result<Bucket> {
+        self.engine
             .bucket(name)
             .await
-            .map_err(crate::error::from_engine)?;
-        if bucket.account_id != caller.account_id {
-            return Err(s3_error!(AccessDenied, "Access Denied"));
-        }
-        Ok(bucket)
+            .map_err(crate::error::from_engine)
     }
 }
 
@@ -94,12 +96,14 @@ const MAX_XML_BODY: usize = 4 * 1024 * 1024;
 pub fn build_service(engine: Engine, settings: S3Settings) -> Result<S3Service, String> {
     let keys = KeyCache::default();
     let domains = settings.domains.clone();
+    let access = AccessControl::new(engine.clone(), keys.clone());
     let mut builder = S3ServiceBuilder::new(CofferS3 {
         engine: engine.clone(),
         settings,
+        access: access.clone(),
     });
-    builder.set_auth(CofferAuth::new(engine.clone(), keys.clone()));
-    builder.set_access(CofferAccess::new(engine, keys));
+    builder.set_auth(CofferAuth::new(engine, keys));
+    builder.set_access(CofferAccess::new(access));
     if !domains.is_empty() {
         builder.set_host(crate::host::Domains::new(&domains));
     }
@@ -146,4 +150,12 @@ delegate! {
     complete_multipart_upload: CompleteMultipartUploadInput => CompleteMultipartUploadOutput;
     abort_multipart_upload: AbortMultipartUploadInput => AbortMultipartUploadOutput;
     list_multipart_uploads: ListMultipartUploadsInput => ListMultipartUploadsOutput;
+    put_bucket_policy: PutBucketPolicyInput => PutBucketPolicyOutput;
+    get_bucket_policy: GetBucketPolicyInput => GetBucketPolicyOutput;
+    delete_bucket_policy: DeleteBucketPolicyInput => DeleteBucketPolicyOutput;
+    get_bucket_policy_status: GetBucketPolicyStatusInput => GetBucketPolicyStatusOutput;
+    get_bucket_acl: GetBucketAclInput => GetBucketAclOutput;
+    get_object_acl: GetObjectAclInput => GetObjectAclOutput;
+    put_bucket_acl: PutBucketAclInput => PutBucketAclOutput;
+    put_object_acl: PutObjectAclInput => PutObjectAclOutput;
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use coffer_api_s3::context::{ClientAddr, SecureTransport};
 use coffer_api_s3::http::{IdleTimeoutBody, S3HttpService};
 use coffer_api_s3::{S3Settings, build_service};
 use coffer_blob::FsBlobStore;
@@ -134,7 +135,7 @@ pub async fn run(config: Config) -> Result<(), String> {
             },
             () = shutdown.as_mut() => break,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -151,9 +152,11 @@ pub async fn run(config: Config) -> Result<(), String> {
             hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let service = service.clone();
                 async move {
-                    let req = req.map(|body| {
+                    let mut req = req.map(|body| {
                         s3s::Body::http_body_unsync(IdleTimeoutBody::new(body, body_idle))
                     });
+                    req.extensions_mut().insert(ClientAddr(peer));
+                    req.extensions_mut().insert(SecureTransport(false));
                     service.handle(req).await
                 }
             });

@@ -335,3 +335,114 @@ impl TestServer {
         (raw.status, raw.body)
     }
 }
+
+/// Tenancy set-up through the metadata store's own interface (the management API will do
+/// this for operators); the server sees each change on its next request.
+pub mod tenancy {
+    use coffer_core::AccountId;
+    use coffer_meta::{
+        AccessKey, Account, AccountStatus, AccountUpdate, ManagedPolicy, MetaStore, Principal,
+        SqliteMeta, User,
+    };
+
+    use super::TestServer;
+
+    /// A key's credentials.
+    #[derive(Debug, Clone)]
+    pub struct Key {
+        /// Access key id.
+        pub id: String,
+        /// Secret.
+        pub secret: String,
+    }
+
+    impl TestServer {
+        /// The server's metadata store, opened beside it.
+        pub fn meta(&self) -> SqliteMeta {
+            SqliteMeta::open(&self.data_dir().join("meta.sqlite")).expect("open metadata")
+        }
+    }
+
+    /// Creates account number `n` with a root key.
+    pub async fn account(meta: &SqliteMeta, n: u64) -> (AccountId, Key) {
+        let id = AccountId::from_number(n).unwrap();
+        meta.create_account(Account {
+            id: id.clone(),
+            name: format!("account-{n}"),
+            status: AccountStatus::Active,
+            quota_bytes: None,
+            bucket_limit: 100,
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+        let key = access_key(meta, &id, None, None, &format!("R{n}")).await;
+        (id, key)
+    }
+
+    /// Creates a key for the account root (`user` `None`) or a user, optionally bound.
+    pub async fn access_key(
+        meta: &SqliteMeta,
+        account: &AccountId,
+        user: Option<&str>,
+        binding: Option<Vec<String>>,
+        tag: &str,
+    ) -> Key {
+        let id = format!("AKIATEST{:0>12}", tag.to_ascii_uppercase());
+        let secret = format!("secret-for-{tag}-0123456789");
+        meta.create_access_key(AccessKey {
+            id: 0,
+            access_key_id: id.clone(),
+            secret_key: secret.clone(),
+            account_id: account.clone(),
+            user_name: user.map(str::to_owned),
+            active: true,
+            bucket_binding: binding,
+            created_at: 0,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+        Key { id, secret }
+    }
+
+    /// Creates a user with the given policies attached (AWS managed names or JSON documents).
+    pub async fn user(meta: &SqliteMeta, account: &AccountId, name: &str, policies: &[&str]) {
+        meta.create_user(User {
+            account_id: account.clone(),
+            user_name: name.to_owned(),
+            user_id: format!("AIDA{}", name.to_ascii_uppercase()),
+            path: "/".into(),
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+        for (i, policy) in policies.iter().enumerate() {
+            let arn = if policy.starts_with('{') {
+                let managed = ManagedPolicy {
+                    account_id: account.clone(),
+                    policy_name: format!("{name}-policy-{i}"),
+                    policy_id: format!("ANPA{}{i}", name.to_ascii_uppercase()),
+                    path: "/".into(),
+                    description: None,
+                    document: (*policy).to_owned(),
+                    created_at: 0,
+                    updated_at: 0,
+                };
+                let arn = managed.arn();
+                meta.create_policy(managed).await.unwrap();
+                arn
+            } else {
+                format!("arn:aws:iam::aws:policy/{policy}")
+            };
+            meta.attach_policy(account, Principal::User, name, &arn)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Changes an account's state.
+    pub async fn update(meta: &SqliteMeta, account: &AccountId, update: AccountUpdate) {
+        meta.update_account(account, update).await.unwrap();
+    }
+}

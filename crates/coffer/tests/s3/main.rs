@@ -9,3 +9,4 @@ mod multipart;
 mod objects;
 mod protocol;
 mod streaming;
+mod tenancy;
