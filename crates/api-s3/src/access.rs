@@ -398,6 +398,13 @@ fn copy_source(cx: &S3AccessContext<'_>) -> Option<(String, String, Option<Strin
     Some((bucket.to_owned(), key.to_owned(), version))
 }
 
+/// The operation's name as a `'static` label (metrics keep a bounded set of labels).
+fn operation_name(op: &str) -> &'static str {
+    coffer_iam::s3_action::known_operations()
+        .find(|known| *known == op)
+        .unwrap_or("other")
+}
+
 /// The S3 access hook: decides every request before its body is read.
 pub struct CofferAccess {
     control: AccessControl,
@@ -414,6 +421,9 @@ impl CofferAccess {
 impl S3Access for CofferAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let op = cx.s3_op().name().to_owned();
+        if let Some(slot) = cx.extensions_mut().get::<crate::http::OperationSlot>() {
+            slot.set(operation_name(&op));
+        }
         let caller = self.control.caller(cx, &op).await?;
         let (bucket_name, key) = match cx.s3_path() {
             S3Path::Root => (None, None),

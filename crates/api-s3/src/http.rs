@@ -22,6 +22,45 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// Longest presigned URL lifetime S3 allows.
 const MAX_PRESIGNED_EXPIRES: u64 = 604_800;
 
+/// What the listener learns about one finished request (for metrics).
+#[derive(Debug, Clone)]
+pub struct RequestRecord<'a> {
+    /// The S3 operation (`GetObject`, ...), or `unknown` when the request failed before one
+    /// was determined (bad signature, malformed request).
+    pub operation: &'a str,
+    /// The response status.
+    pub status: u16,
+    /// Time to the response head.
+    pub elapsed: std::time::Duration,
+    /// Request body bytes announced by the client.
+    pub bytes_in: u64,
+    /// Response body bytes announced by the server.
+    pub bytes_out: u64,
+}
+
+/// Receives a record of every request the S3 listener answers.
+pub trait RequestObserver: Send + Sync + 'static {
+    /// Called once per request, when its response head is ready.
+    fn record(&self, record: &RequestRecord<'_>);
+}
+
+/// Where the access layer notes which operation a request is, for the records.
+#[derive(Debug, Clone, Default)]
+pub struct OperationSlot(std::sync::Arc<std::sync::Mutex<Option<&'static str>>>);
+
+impl OperationSlot {
+    /// Notes the operation.
+    pub fn set(&self, operation: &'static str) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(operation);
+        }
+    }
+
+    fn get(&self) -> &'static str {
+        self.0.lock().ok().and_then(|s| *s).unwrap_or("unknown")
+    }
+}
+
 /// Wraps the s3s service with Coffer's request-level rules.
 #[derive(Clone)]
 pub struct S3HttpService {
@@ -29,6 +68,7 @@ pub struct S3HttpService {
     region: String,
     accept_sigv2: bool,
     host_id: String,
+    observer: Option<std::sync::Arc<dyn RequestObserver>>,
 }
 
 impl S3HttpService {
@@ -39,7 +79,15 @@ impl S3HttpService {
             region,
             accept_sigv2,
             host_id,
+            observer: None,
         }
+    }
+
+    /// Reports every request to `observer`.
+    #[must_use]
+    pub fn with_observer(mut self, observer: std::sync::Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Serves one request.
@@ -51,8 +99,13 @@ impl S3HttpService {
         let request_id = coffer_core::id::new_request_id();
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let bytes_in = content_length(req.headers(), "x-amz-decoded-content-length")
+            .or_else(|| content_length(req.headers(), "content-length"))
+            .unwrap_or(0);
+        let operation = OperationSlot::default();
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(RequestId(request_id.clone()));
+        parts.extensions.insert(operation.clone());
         let req = Request::from_parts(parts, body.into());
         let response = match self.precheck(&req) {
             Err((status, code, message)) => {
@@ -90,15 +143,26 @@ impl S3HttpService {
         if let Ok(v) = HeaderValue::from_str(&self.host_id) {
             response.headers_mut().insert("x-amz-id-2", v);
         }
+        let elapsed = started.elapsed();
         tracing::info!(
             target: "coffer::access",
             request_id = %request_id,
             method = %method,
             path = %path,
+            operation = operation.get(),
             status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = elapsed.as_millis() as u64,
             "request"
         );
+        if let Some(observer) = &self.observer {
+            observer.record(&RequestRecord {
+                operation: operation.get(),
+                status: response.status().as_u16(),
+                elapsed,
+                bytes_in,
+                bytes_out: content_length(response.headers(), "content-length").unwrap_or(0),
+            });
+        }
         Ok(response)
     }
 
@@ -257,6 +321,10 @@ impl S3HttpService {
         );
         Response::from_parts(parts, Body::from(Bytes::from(completed)))
     }
+}
+
+fn content_length(headers: &http::HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.parse().ok()
 }
 
 /// The `name=value` pairs of a query string, percent-decoded.
