@@ -72,6 +72,27 @@ def test_put_get_head_with_metadata(s3, bucket):
     assert head["LastModified"] is not None
 
 
+def test_empty_object_then_upload_on_same_connection(coffer, bucket):
+    # boto3 sends "Expect: 100-continue" on every PutObject. For an empty body
+    # the server answers at once without "100 Continue" (allowed by RFC 9110
+    # 10.1.1; S3 does the same). botocore < 1.43.77 then kept that status on
+    # the pooled connection and dropped every header of the next PUT's
+    # response (boto/botocore#3755). One pooled connection makes the second
+    # PUT reuse it.
+    s3 = coffer.client(max_pool_connections=1)
+    empty = s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    assert empty["ETag"] == '"d41d8cd98f00b204e9800998ecf8427e"'  # MD5 of nothing
+
+    body = os.urandom(2 * MiB)
+    put = s3.put_object(Bucket=bucket, Key="after-empty", Body=body)
+    assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"', put["ResponseMetadata"]
+    assert put["ResponseMetadata"].get("RequestId")
+
+    got = s3.get_object(Bucket=bucket, Key="empty")
+    assert got["ContentLength"] == 0 and got["Body"].read() == b""
+    assert s3.get_object(Bucket=bucket, Key="after-empty")["Body"].read() == body
+
+
 def test_ranged_get(s3, bucket):
     body = bytes(range(256)) * 40  # 10240 bytes, position-dependent content
     s3.put_object(Bucket=bucket, Key="ranged", Body=body)

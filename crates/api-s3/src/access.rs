@@ -83,6 +83,11 @@ impl AccessControl {
         }
     }
 
+    /// The key cache signature verification shares.
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
+    }
+
     /// Forgets a bucket's cached policy (after it was replaced or deleted here).
     pub fn invalidate_bucket_policy(&self, bucket_id: i64) {
         if let Ok(mut cache) = self.bucket_policies.lock() {
@@ -138,39 +143,12 @@ impl AccessControl {
         {
             return Ok((user.clone(), policies.clone()));
         }
-        let meta = self.engine.meta();
-        let user = meta
-            .get_user(account, user_name)
+        let (identity, policies) = self
+            .engine
+            .resolve_user(account, user_name)
             .await
-            .map_err(|e| from_engine(e.into()))?
+            .map_err(from_engine)?
             .ok_or_else(|| s3_error!(InvalidAccessKeyId))?;
-        let arns = meta
-            .effective_policy_arns(account, &user.user_name)
-            .await
-            .map_err(|e| from_engine(e.into()))?;
-        let mut policies = Vec::with_capacity(arns.len());
-        for arn in arns {
-            let document = if let Some(managed) = coffer_iam::managed::managed_policy(&arn) {
-                Some(managed.document.to_owned())
-            } else {
-                let name = arn.rsplit('/').next().unwrap_or_default();
-                meta.get_policy(account, name)
-                    .await
-                    .map_err(|e| from_engine(e.into()))?
-                    .map(|p| p.document)
-            };
-            match document.map(|d| IdentityPolicy::parse(&d)) {
-                Some(Ok(policy)) => policies.push(policy),
-                Some(Err(e)) => tracing::error!(%arn, error = %e, "attached policy does not parse"),
-                None => tracing::warn!(%arn, "attached policy no longer exists"),
-            }
-        }
-        let identity = UserIdentity {
-            account_id: account.to_string(),
-            user_name: user.user_name.clone(),
-            user_id: user.user_id.clone(),
-            path: user.path.clone(),
-        };
         let policies = Arc::new(policies);
         if let Ok(mut cache) = self.identities.lock() {
             if cache.len() >= CACHE_MAX {
@@ -184,11 +162,12 @@ impl AccessControl {
         Ok((identity, policies))
     }
 
-    /// Forgets every cached identity (after IAM changes made here).
+    /// Forgets every cached identity and key (after IAM changes made here).
     pub fn invalidate_identities(&self) {
         if let Ok(mut cache) = self.identities.lock() {
             cache.clear();
         }
+        self.keys.clear();
     }
 
     /// Looks a bucket up; `None` when it does not exist.

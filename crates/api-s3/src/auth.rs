@@ -27,6 +27,13 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
+    /// Forgets every cached key.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
     /// The key `access_key_id` (from cache when fresh), or `None` when it does not exist.
     pub async fn get(&self, engine: &Engine, access_key_id: &str) -> S3Result<Option<AccessKey>> {
         if let Ok(entries) = self.entries.lock()

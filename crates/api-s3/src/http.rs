@@ -61,6 +61,22 @@ impl OperationSlot {
     }
 }
 
+/// A query API served on the S3 listener (IAM): requests whose credential scope names its
+/// service are handed over with their body read.
+pub trait QueryApi: Send + Sync + 'static {
+    /// The service name of the credential scope (`iam`).
+    fn service(&self) -> &'static str;
+    /// Answers one request.
+    fn call(
+        &self,
+        request: Request<Bytes>,
+        request_id: String,
+    ) -> futures::future::BoxFuture<'static, Response<Bytes>>;
+}
+
+/// Largest query-API request body.
+const MAX_QUERY_BODY: usize = 1024 * 1024;
+
 /// Wraps the s3s service with Coffer's request-level rules.
 #[derive(Clone)]
 pub struct S3HttpService {
@@ -69,6 +85,7 @@ pub struct S3HttpService {
     accept_sigv2: bool,
     host_id: String,
     observer: Option<std::sync::Arc<dyn RequestObserver>>,
+    query_api: Option<std::sync::Arc<dyn QueryApi>>,
 }
 
 impl S3HttpService {
@@ -80,7 +97,42 @@ impl S3HttpService {
             accept_sigv2,
             host_id,
             observer: None,
+            query_api: None,
         }
+    }
+
+    /// Serves `api` for requests signed for its service.
+    #[must_use]
+    pub fn with_query_api(mut self, api: std::sync::Arc<dyn QueryApi>) -> Self {
+        self.query_api = Some(api);
+        self
+    }
+
+    /// The query API a request is signed for, if any.
+    fn query_api_for(&self, headers: &http::HeaderMap) -> Option<std::sync::Arc<dyn QueryApi>> {
+        let api = self.query_api.as_ref()?;
+        let authorization = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let scope = authorization.split("Credential=").nth(1)?;
+        let service = scope.split([',', ' ']).next()?.split('/').nth(3)?;
+        (service == api.service()).then(|| api.clone())
+    }
+
+    async fn call_query_api(
+        api: std::sync::Arc<dyn QueryApi>,
+        req: Request<Body>,
+        request_id: String,
+    ) -> Response<Body> {
+        let (parts, body) = req.into_parts();
+        let limited = http_body_util::Limited::new(body, MAX_QUERY_BODY);
+        let Ok(collected) = limited.collect().await else {
+            let mut response = Response::new(Body::from(Bytes::from_static(
+                b"request body too large or unreadable",
+            )));
+            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return response;
+        };
+        let request = Request::from_parts(parts, collected.to_bytes());
+        api.call(request, request_id).await.map(Body::from)
     }
 
     /// Reports every request to `observer`.
@@ -107,27 +159,33 @@ impl S3HttpService {
         parts.extensions.insert(RequestId(request_id.clone()));
         parts.extensions.insert(operation.clone());
         let req = Request::from_parts(parts, body.into());
-        let response = match self.precheck(&req) {
-            Err((status, code, message)) => {
-                error_response(status, code, &message, &path, &request_id, &self.host_id)
+        let query_api = self.query_api_for(req.headers());
+        let response = if let Some(api) = query_api {
+            operation.set(api.service());
+            Self::call_query_api(api, req, request_id.clone()).await
+        } else {
+            match self.precheck(&req) {
+                Err((status, code, message)) => {
+                    error_response(status, code, &message, &path, &request_id, &self.host_id)
+                }
+                Ok(()) => match self.inner.call(req).await {
+                    Ok(response) => {
+                        self.complete_error(response, &path, &request_id, &method)
+                            .await
+                    }
+                    Err(e) => {
+                        tracing::error!(error = ?e, "s3 service failed");
+                        error_response(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "InternalError",
+                            "We encountered an internal error. Please try again.",
+                            &path,
+                            &request_id,
+                            &self.host_id,
+                        )
+                    }
+                },
             }
-            Ok(()) => match self.inner.call(req).await {
-                Ok(response) => {
-                    self.complete_error(response, &path, &request_id, &method)
-                        .await
-                }
-                Err(e) => {
-                    tracing::error!(error = ?e, "s3 service failed");
-                    error_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "InternalError",
-                        "We encountered an internal error. Please try again.",
-                        &path,
-                        &request_id,
-                        &self.host_id,
-                    )
-                }
-            },
         };
         let mut response = response;
         if method == Method::HEAD

@@ -20,4 +20,4 @@ mod object;
 mod policy;
 mod service;
 
-pub use service::{CofferS3, S3Settings, build_service};
+pub use service::{CofferS3, S3Settings, build_service, build_service_with_access};

@@ -15,7 +15,7 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use crate::access::{AccessControl, CofferAccess};
-use crate::auth::{CofferAuth, KeyCache};
+use crate::auth::CofferAuth;
 use crate::context::{Caller, TargetBucket};
 
 /// Protocol settings of the S3 listener.
@@ -94,9 +94,19 @@ const MAX_XML_BODY: usize = 4 * 1024 * 1024;
 
 /// Builds the s3s service: operations, secrets, access decisions and host parsing.
 pub fn build_service(engine: Engine, settings: S3Settings) -> Result<S3Service, String> {
-    let keys = KeyCache::default();
+    let access = AccessControl::new(engine.clone(), crate::auth::KeyCache::default());
+    build_service_with_access(engine, settings, access)
+}
+
+/// [`build_service`] with access decisions shared with whatever else changes identities
+/// (the IAM API invalidates their caches).
+pub fn build_service_with_access(
+    engine: Engine,
+    settings: S3Settings,
+    access: AccessControl,
+) -> Result<S3Service, String> {
+    let keys = access.keys().clone();
     let domains = settings.domains.clone();
-    let access = AccessControl::new(engine.clone(), keys.clone());
     let mut builder = S3ServiceBuilder::new(CofferS3 {
         engine: engine.clone(),
         settings,

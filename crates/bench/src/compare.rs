@@ -22,7 +22,8 @@ fn phase_names(runs: &[RunReport]) -> Vec<(String, String)> {
 fn cell(phase: Option<&PhaseReport>) -> String {
     match phase {
         None => format!("{:>30}", "-"),
-        Some(p) if p.bytes > 0 => format!(
+        // Objects of 64 KiB and more are judged by bandwidth, smaller ones by request rate.
+        Some(p) if p.ops > 0 && p.bytes / p.ops >= 64 << 10 => format!(
             "{:>8.1} MiB/s {:>7.1} {:>4}{}",
             p.mib_per_sec,
             p.p99_ms,
@@ -39,7 +40,8 @@ fn cell(phase: Option<&PhaseReport>) -> String {
     }
 }
 
-/// The comparison table: per phase and server, rate (MiB/s when bytes moved, else ops/s), p99
+/// The comparison table: per phase and server, rate (MiB/s for objects of 64 KiB and more,
+/// else ops/s), p99
 /// latency in ms and errors; then server CPU per op and peak memory.
 pub fn compare_table(runs: &[RunReport]) -> String {
     let mut out = String::new();

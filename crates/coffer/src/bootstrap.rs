@@ -1,7 +1,8 @@
-//! First start: the first account and its root access key.
+//! First start: the first account and its root access key, and the first operator API key.
 
 use std::io::Write as _;
 
+use coffer_api_admin::rest::ApiKeyStore;
 use coffer_core::AccountId;
 use coffer_core::time::now_millis;
 use coffer_meta::{AccessKey, Account, AccountStatus, MetaStore};
@@ -96,6 +97,35 @@ pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
             "First start: created account {account_id} with a root access key.\n\
              \n    AWS_ACCESS_KEY_ID={access_key_id}\n    AWS_SECRET_ACCESS_KEY={secret_key}\n\n\
              Keep the secret now: it is not shown again."
+        );
+        let _ = out.flush();
+    }
+    Ok(())
+}
+
+/// Creates the first operator API key of the management API when none exists. The key comes
+/// from `COFFER_OPERATOR_API_KEY` (at least 32 characters) or is generated and printed once on
+/// standard output (never logged); only its hash is stored.
+pub async fn ensure_operator_key(keys: &ApiKeyStore) -> Result<(), String> {
+    if keys.has_operator_key().await {
+        return Ok(());
+    }
+    let supplied = std::env::var("COFFER_OPERATOR_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let (key, record) = keys
+        .create("bootstrap", None, supplied.as_deref())
+        .await
+        .map_err(|e| format!("COFFER_OPERATOR_API_KEY: {e}"))?;
+    tracing::info!(key_id = %record.id, "created the first operator API key");
+    if supplied.is_none() {
+        let mut out = std::io::stdout().lock();
+        // Shown once: only its hash is stored.
+        let _ = writeln!(
+            out,
+            "First start: created an operator API key for the management API.\n\
+             \n    COFFER_API_KEY={key}\n\n\
+             Keep it now: it is not shown again."
         );
         let _ = out.flush();
     }

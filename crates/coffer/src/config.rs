@@ -15,6 +15,25 @@ pub struct ServerArgs {
     /// Address of the S3 listener [default: 127.0.0.1:9000].
     #[arg(long, env = "COFFER_ADDRESS")]
     pub address: Option<SocketAddr>,
+    /// Address of the admin listener: management API, metrics, health [default:
+    /// 127.0.0.1:9001; an ephemeral port when the S3 address has port 0].
+    #[arg(long, env = "COFFER_ADMIN_ADDRESS")]
+    pub admin_address: Option<SocketAddr>,
+    /// Base URL clients use to reach the S3 listener, for presigned URLs [default: the S3
+    /// listener's own address].
+    #[arg(long, env = "COFFER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// PEM certificate chain: serve TLS on both listeners (with --tls-key). Reloaded on SIGHUP
+    /// and when the file changes.
+    #[arg(long, env = "COFFER_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "COFFER_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// With TLS configured, refuse plain HTTP ("HTTPS required") instead of serving it on the
+    /// same port [default: false].
+    #[arg(long, env = "COFFER_REQUIRE_HTTPS")]
+    pub require_https: Option<bool>,
     /// Data directory for metadata and blobs [default: ./data].
     #[arg(long, env = "COFFER_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -55,6 +74,11 @@ pub struct ServerArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     address: Option<SocketAddr>,
+    admin_address: Option<SocketAddr>,
+    public_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    require_https: Option<bool>,
     data_dir: Option<PathBuf>,
     region: Option<String>,
     domains: Option<Vec<String>>,
@@ -73,6 +97,14 @@ struct FileConfig {
 pub struct Config {
     /// S3 listener address.
     pub address: SocketAddr,
+    /// Admin listener address.
+    pub admin_address: SocketAddr,
+    /// Base URL of the S3 listener for presigned URLs (`None`: derived from the bound address).
+    pub public_url: Option<String>,
+    /// Certificate and key files when TLS is on.
+    pub tls: Option<TlsFiles>,
+    /// Refuse plain HTTP when TLS is on.
+    pub require_https: bool,
     /// Data directory.
     pub data_dir: PathBuf,
     /// Region.
@@ -97,6 +129,15 @@ pub struct Config {
     pub log_json: bool,
 }
 
+/// The certificate chain and private key of the TLS listeners (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
 impl Config {
     /// Resolves flags and environment (already merged by clap) over the file over defaults.
     pub fn load(args: ServerArgs) -> Result<Self, String> {
@@ -117,8 +158,42 @@ impl Config {
             return Err(format!("log format must be text or json, not {log_format}"));
         }
         let default_address: SocketAddr = ([127, 0, 0, 1], 9000).into();
+        let address = args.address.or(file.address).unwrap_or(default_address);
+        // Side-by-side servers (tests) ask for an ephemeral S3 port; the admin port follows.
+        let default_admin: SocketAddr = if address.port() == 0 {
+            ([127, 0, 0, 1], 0).into()
+        } else {
+            ([127, 0, 0, 1], 9001).into()
+        };
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => return Err("--tls-cert and --tls-key must be given together".to_owned()),
+        };
+        let require_https = args.require_https.or(file.require_https).unwrap_or(false);
+        if require_https && tls.is_none() {
+            return Err("--require-https needs --tls-cert and --tls-key".to_owned());
+        }
+        let public_url = args.public_url.or(file.public_url);
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!(
+                "public URL must start with http:// or https://, not {url}"
+            ));
+        }
         Ok(Self {
-            address: args.address.or(file.address).unwrap_or(default_address),
+            address,
+            admin_address: args
+                .admin_address
+                .or(file.admin_address)
+                .unwrap_or(default_admin),
+            public_url,
+            tls,
+            require_https,
             data_dir: args
                 .data_dir
                 .or(file.data_dir)

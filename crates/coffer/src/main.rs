@@ -1,8 +1,15 @@
-//! The `coffer` binary: configuration, start-up, listeners and graceful shutdown.
+//! The `coffer` binary: configuration, start-up, the S3 and admin listeners, TLS, metrics,
+//! graceful shutdown, and the `coffer admin` client of the management API.
 
+mod admin;
 mod bootstrap;
+mod cli;
 mod config;
+mod listener;
+mod metrics;
+mod query_api;
 mod server;
+mod tls;
 
 use clap::{Parser, Subcommand};
 
@@ -18,11 +25,14 @@ struct Cli {
 enum Command {
     /// Run the server (embedded SQLite metadata and local blobs by default).
     Server(config::ServerArgs),
+    /// Manage a running server through its management API (accounts, keys, buckets, ...).
+    Admin(cli::AdminArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Admin(args) => cli::run(args),
         Command::Server(args) => {
             let config = match config::Config::load(args) {
                 Ok(c) => c,

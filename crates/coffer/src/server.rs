@@ -1,27 +1,37 @@
-//! Start-up, the S3 listener and graceful shutdown.
+//! Start-up, the two listeners (S3 and admin) and graceful shutdown.
 
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use coffer_api_admin::iam::IamApi;
+use coffer_api_admin::rest::{AdminApi, AdminSettings, ApiKeyStore, ChangeHook};
+use coffer_api_s3::access::AccessControl;
+use coffer_api_s3::auth::KeyCache;
 use coffer_api_s3::context::{ClientAddr, SecureTransport};
 use coffer_api_s3::http::{IdleTimeoutBody, S3HttpService};
-use coffer_api_s3::{S3Settings, build_service};
+use coffer_api_s3::{S3Settings, build_service_with_access};
 use coffer_blob::FsBlobStore;
 use coffer_core::KeyLimits;
 use coffer_engine::{Engine, EngineConfig};
 use coffer_meta::SqliteMeta;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
 use tokio::net::TcpListener;
 
+use crate::admin::AdminHandler;
 use crate::config::Config;
+use crate::listener::{self, ConnInfo, Handler, ListenerConfig};
+use crate::metrics::{ListenerKind, Metrics};
+use crate::query_api::IamQueryApi;
+use crate::tls::Tls;
 
-/// Largest request head (request line and headers) accepted, in bytes.
-const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// How long freed bytes stay on disk so reads that started before a delete can finish.
 const GARBAGE_GRACE: Duration = Duration::from_mins(15);
-/// How long shutdown waits for in-flight requests.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Installs the `tracing` subscriber (text or JSON lines on standard error).
 pub fn init_logging(config: &Config) {
@@ -70,6 +80,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         );
     }
     crate::bootstrap::ensure_first_account(engine.meta().as_ref()).await?;
+    let api_keys = ApiKeyStore::open(&config.data_dir.join("api_keys.json"))
+        .map_err(|e| format!("cannot open the API keys: {e}"))?;
+    crate::bootstrap::ensure_operator_key(&api_keys).await?;
     // The directory lock guarantees no write or read is in flight: every unreferenced blob is
     // an orphan and queued garbage can go at once.
     match engine.collect_orphans(Duration::ZERO).await {
@@ -87,96 +100,168 @@ pub async fn run(config: Config) -> Result<(), String> {
         Duration::from_hours(1),
     ));
 
+    let tls = config.tls.clone().map(Tls::new).transpose()?;
+    if let Some(tls) = &tls {
+        tokio::spawn(tls.clone().watch());
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let s3_listener = TcpListener::bind(config.address)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.address))?;
+    let s3_local = s3_listener.local_addr().map_err(|e| e.to_string())?;
+    let admin_listener = TcpListener::bind(config.admin_address)
+        .await
+        .map_err(|e| format!("cannot listen on {} (admin): {e}", config.admin_address))?;
+    let admin_local = admin_listener.local_addr().map_err(|e| e.to_string())?;
+
+    let metrics = Arc::new(Metrics::default());
     let host_id = format!(
         "coffer-{}",
         coffer_core::id::new_request_id().to_lowercase()
     );
-    let s3 = build_service(
-        engine,
+    // Access decisions are shared with the IAM and management APIs, which make the S3
+    // listener forget cached keys and identities whenever they change them.
+    let access = AccessControl::new(engine.clone(), KeyCache::default());
+    let on_change: ChangeHook = {
+        let access = access.clone();
+        Arc::new(move || {
+            access.keys().clear();
+            access.invalidate_identities();
+        })
+    };
+    let s3 = build_service_with_access(
+        engine.clone(),
         S3Settings {
             region: config.region.clone(),
             domains: config.domains.clone(),
             accept_sigv2: config.accept_sigv2,
         },
+        access,
     )?;
-    let service = S3HttpService::new(s3, config.region.clone(), config.accept_sigv2, host_id);
+    let iam = IamApi::new(engine.clone(), on_change.clone());
+    let s3_handler = S3Handler {
+        service: S3HttpService::new(s3, config.region.clone(), config.accept_sigv2, host_id)
+            .with_query_api(Arc::new(IamQueryApi(iam)))
+            .with_observer(metrics.clone()),
+        body_idle: Duration::from_secs(config.body_idle_timeout_secs),
+    };
+    let s3_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{}", reachable(s3_local)));
+    let admin_handler = AdminHandler {
+        api: AdminApi::with_change_hook(
+            engine.clone(),
+            api_keys,
+            AdminSettings {
+                region: config.region.clone(),
+                s3_url,
+            },
+            Some(on_change),
+        ),
+        engine,
+        metrics: metrics.clone(),
+    };
 
-    let listener = TcpListener::bind(config.address)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.address))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(address = %local, data_dir = %config.data_dir.display(), "S3 listener ready");
+    tracing::info!(address = %admin_local, "admin listener ready");
+    tracing::info!(address = %s3_local, data_dir = %config.data_dir.display(), tls = tls.is_some(), "S3 listener ready");
     {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "S3 endpoint: http://{local}");
+        // The S3 line comes last: a supervisor reading it knows both listeners are up.
+        let _ = writeln!(out, "Admin endpoint: {scheme}://{admin_local}");
+        let _ = writeln!(out, "S3 endpoint: {scheme}://{s3_local}");
         let _ = out.flush();
     }
 
-    let mut builder = ConnBuilder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(config.header_timeout_secs))
-        .max_buf_size(MAX_HEADER_BYTES);
-    builder
-        .http2()
-        .max_header_list_size(MAX_HEADER_BYTES as u32);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let body_idle = Duration::from_secs(config.body_idle_timeout_secs);
-    let mut shutdown = std::pin::pin!(shutdown_signal());
-    let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
-    loop {
-        // At the cap, stop accepting until a connection ends (clients queue in the backlog).
-        let permit = tokio::select! {
-            permit = connections.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = shutdown.as_mut() => break,
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            () = shutdown.as_mut() => break,
-        };
-        // Small responses must not wait for delayed ACKs.
-        let _ = stream.set_nodelay(true);
-        let service = service.clone();
-        let hyper_service =
-            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let service = service.clone();
-                async move {
-                    let mut req = req.map(|body| {
-                        s3s::Body::http_body_unsync(IdleTimeoutBody::new(body, body_idle))
-                    });
-                    req.extensions_mut().insert(ClientAddr(peer));
-                    req.extensions_mut().insert(SecureTransport(false));
-                    service.handle(req).await
-                }
-            });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-            drop(permit);
-        });
-    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let listener_config = |kind| ListenerConfig {
+        kind,
+        tls: tls.clone(),
+        require_https: config.require_https,
+        max_connections: config.max_connections,
+        header_timeout: Duration::from_secs(config.header_timeout_secs),
+    };
+    let s3_task = tokio::spawn(listener::serve(
+        s3_listener,
+        listener_config(ListenerKind::S3),
+        s3_handler,
+        metrics.clone(),
+        stopped.clone(),
+    ));
+    let admin_task = tokio::spawn(listener::serve(
+        admin_listener,
+        listener_config(ListenerKind::Admin),
+        admin_handler,
+        metrics,
+        stopped,
+    ));
+    shutdown_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out"),
+    let _ = stop.send(true);
+    // Both listeners stop accepting at once and drain side by side.
+    let (s3_done, admin_done) = tokio::join!(s3_task, admin_task);
+    for done in [s3_done, admin_done] {
+        if let Err(e) = done {
+            tracing::error!(error = %e, "listener task failed");
+        }
     }
     Ok(())
+}
+
+/// An address clients can reach: the unspecified address (`0.0.0.0`, `::`) becomes loopback.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, address.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, address.port()).into(),
+        _ => address,
+    }
+}
+
+/// Serves the S3 listener: the S3 protocol with Coffer's request-level rules.
+#[derive(Clone)]
+struct S3Handler {
+    service: S3HttpService,
+    body_idle: Duration,
+}
+
+impl Handler for S3Handler {
+    type Body = s3s::Body;
+
+    fn call(
+        &self,
+        req: Request<Incoming>,
+        conn: ConnInfo,
+    ) -> Pin<Box<dyn Future<Output = Response<s3s::Body>> + Send>> {
+        let service = self.service.clone();
+        let body_idle = self.body_idle;
+        Box::pin(async move {
+            let mut req =
+                req.map(|body| s3s::Body::http_body_unsync(IdleTimeoutBody::new(body, body_idle)));
+            req.extensions_mut().insert(ClientAddr(conn.peer));
+            req.extensions_mut().insert(SecureTransport(conn.secure));
+            match service.handle(req).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        })
+    }
+
+    fn https_required(&self) -> Response<Full<Bytes>> {
+        let request_id = coffer_core::id::new_request_id();
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidRequest</Code>\
+             <Message>HTTPS required: this server accepts only TLS connections</Message>\
+             <RequestId>{request_id}</RequestId></Error>"
+        );
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = http::StatusCode::BAD_REQUEST;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/xml"),
+        );
+        response
+    }
 }
 
 /// Takes an exclusive lock on `data_dir/LOCK` for the life of the process.

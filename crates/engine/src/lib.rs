@@ -11,6 +11,7 @@ pub mod bucket;
 pub mod config;
 pub mod error;
 pub mod gc;
+pub mod identity;
 pub mod list;
 pub mod multipart;
 pub mod object;

@@ -6,6 +6,7 @@
 
 pub mod identity;
 pub mod model;
+pub mod secret;
 pub mod sqlite;
 pub mod store;
 

@@ -3,6 +3,7 @@
 use coffer_core::AccountId;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::secret::SecretCipher;
 use crate::{AccessKey, AccessKeyUpdate, MetaError};
 
 const COLUMNS: &str = "id, access_key_id, account_id, user_name, secret_key, active, \
@@ -28,7 +29,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(AccessKey, String, Option<String>)
 
 fn finish(
     (mut key, account, binding): (AccessKey, String, Option<String>),
+    cipher: &SecretCipher,
 ) -> Result<AccessKey, MetaError> {
+    key.secret_key = cipher.open(&key.secret_key)?;
     key.account_id = account
         .parse()
         .map_err(|_| MetaError::Corrupt(format!("account id {account}")))?;
@@ -36,7 +39,11 @@ fn finish(
     Ok(key)
 }
 
-pub fn create_access_key(c: &Connection, k: &AccessKey) -> Result<AccessKey, MetaError> {
+pub fn create_access_key(
+    c: &Connection,
+    k: &AccessKey,
+    cipher: &SecretCipher,
+) -> Result<AccessKey, MetaError> {
     let binding = k
         .bucket_binding
         .as_ref()
@@ -50,7 +57,7 @@ pub fn create_access_key(c: &Connection, k: &AccessKey) -> Result<AccessKey, Met
             k.access_key_id,
             k.account_id.as_str(),
             k.user_name,
-            k.secret_key,
+            cipher.seal(&k.secret_key)?,
             k.active,
             binding,
             k.created_at
@@ -68,21 +75,29 @@ pub fn create_access_key(c: &Connection, k: &AccessKey) -> Result<AccessKey, Met
     })
 }
 
-pub fn get_access_key(c: &Connection, access_key_id: &str) -> Result<Option<AccessKey>, MetaError> {
+pub fn get_access_key(
+    c: &Connection,
+    access_key_id: &str,
+    cipher: &SecretCipher,
+) -> Result<Option<AccessKey>, MetaError> {
     c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM access_keys WHERE access_key_id = ?1"
     ))?
     .query_row([access_key_id], from_row)
     .optional()?
-    .map(finish)
+    .map(|row| finish(row, cipher))
     .transpose()
 }
 
-pub fn get_access_key_by_id(c: &Connection, id: i64) -> Result<Option<AccessKey>, MetaError> {
+pub fn get_access_key_by_id(
+    c: &Connection,
+    id: i64,
+    cipher: &SecretCipher,
+) -> Result<Option<AccessKey>, MetaError> {
     c.prepare_cached(&format!("SELECT {COLUMNS} FROM access_keys WHERE id = ?1"))?
         .query_row([id], from_row)
         .optional()?
-        .map(finish)
+        .map(|row| finish(row, cipher))
         .transpose()
 }
 
@@ -91,6 +106,7 @@ pub fn list_access_keys(
     c: &Connection,
     account: Option<&AccountId>,
     user_name: Option<&str>,
+    cipher: &SecretCipher,
 ) -> Result<Vec<AccessKey>, MetaError> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM access_keys
@@ -99,15 +115,16 @@ pub fn list_access_keys(
          ORDER BY id"
     ))?;
     let rows = stmt.query_map(params![account.map(AccountId::as_str), user_name], from_row)?;
-    rows.map(|r| finish(r?)).collect()
+    rows.map(|r| finish(r?, cipher)).collect()
 }
 
 pub fn update_access_key(
     c: &Connection,
     access_key_id: &str,
     u: &AccessKeyUpdate,
+    cipher: &SecretCipher,
 ) -> Result<AccessKey, MetaError> {
-    let mut key = get_access_key(c, access_key_id)?.ok_or(MetaError::NoSuchAccessKey)?;
+    let mut key = get_access_key(c, access_key_id, cipher)?.ok_or(MetaError::NoSuchAccessKey)?;
     if let Some(active) = u.active {
         key.active = active;
     }

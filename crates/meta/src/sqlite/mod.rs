@@ -41,6 +41,7 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Notify) + Send>;
 /// Metadata in one SQLite database file.
 pub struct SqliteMeta {
     path: PathBuf,
+    cipher: crate::secret::SecretCipher,
     writer: Mutex<mpsc::Sender<Job>>,
     readers: std::sync::Arc<Mutex<Vec<Connection>>>,
 }
@@ -78,6 +79,8 @@ impl SqliteMeta {
     pub fn open(path: &Path) -> Result<Self, MetaError> {
         let conn = open_connection(path, false)?;
         schema::migrate(&conn)?;
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        let cipher = crate::secret::SecretCipher::load_or_create(dir)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("coffer-meta-writer".into())
@@ -85,6 +88,7 @@ impl SqliteMeta {
             .map_err(|e| MetaError::Database(e.to_string()))?;
         Ok(Self {
             path: path.to_path_buf(),
+            cipher,
             writer: Mutex::new(tx),
             readers: std::sync::Arc::new(Mutex::new(Vec::new())),
         })
@@ -252,16 +256,22 @@ impl MetaStore for SqliteMeta {
     }
 
     async fn create_access_key(&self, key: AccessKey) -> Result<AccessKey, MetaError> {
-        self.write(move |c| keys::create_access_key(c, &key)).await
+        let cipher = self.cipher.clone();
+        self.write(move |c| keys::create_access_key(c, &key, &cipher))
+            .await
     }
 
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>, MetaError> {
         let id = access_key_id.to_owned();
-        self.read(move |c| keys::get_access_key(c, &id)).await
+        let cipher = self.cipher.clone();
+        self.read(move |c| keys::get_access_key(c, &id, &cipher))
+            .await
     }
 
     async fn get_access_key_by_id(&self, id: i64) -> Result<Option<AccessKey>, MetaError> {
-        self.read(move |c| keys::get_access_key_by_id(c, id)).await
+        let cipher = self.cipher.clone();
+        self.read(move |c| keys::get_access_key_by_id(c, id, &cipher))
+            .await
     }
 
     async fn list_access_keys(
@@ -271,8 +281,11 @@ impl MetaStore for SqliteMeta {
     ) -> Result<Vec<AccessKey>, MetaError> {
         let account = account.cloned();
         let user_name = user_name.map(str::to_owned);
-        self.read(move |c| keys::list_access_keys(c, account.as_ref(), user_name.as_deref()))
-            .await
+        let cipher = self.cipher.clone();
+        self.read(move |c| {
+            keys::list_access_keys(c, account.as_ref(), user_name.as_deref(), &cipher)
+        })
+        .await
     }
 
     async fn update_access_key(
@@ -281,7 +294,8 @@ impl MetaStore for SqliteMeta {
         update: AccessKeyUpdate,
     ) -> Result<AccessKey, MetaError> {
         let id = access_key_id.to_owned();
-        self.write(move |c| keys::update_access_key(c, &id, &update))
+        let cipher = self.cipher.clone();
+        self.write(move |c| keys::update_access_key(c, &id, &update, &cipher))
             .await
     }
 
