@@ -29,6 +29,8 @@ use crate::error::{custom, from_engine};
 
 /// How long cached policies are trusted before they are read again.
 const POLICY_TTL: Duration = Duration::from_secs(5);
+/// How often a key's last-used time is written, at most.
+const KEY_USE_GRANULARITY_MS: i64 = 60_000;
 /// Cached entries at most per cache (cleared when full).
 const CACHE_MAX: usize = 10_000;
 
@@ -272,6 +274,22 @@ impl AccessControl {
         }
     }
 
+    /// Records that a key signed a request, at most once a minute per key (off the request
+    /// path: a failed write only loses a timestamp).
+    fn note_key_use(&self, key: &AccessKey) {
+        let now = coffer_core::time::now_millis();
+        if key.last_used_at.is_some_and(|at| now - at < KEY_USE_GRANULARITY_MS) {
+            return;
+        }
+        let engine = self.engine.clone();
+        let id = key.access_key_id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = engine.meta().touch_access_key(&id, now).await {
+                tracing::debug!(error = %e, "could not record key use");
+            }
+        });
+    }
+
     /// Builds the caller of a request from its credentials (or none).
     async fn caller(&self, cx: &mut S3AccessContext<'_>, op: &str) -> S3Result<Caller> {
         let (principal, account_id, key, policies) = match cx.credentials() {
@@ -285,6 +303,7 @@ impl AccessControl {
                     .ok_or_else(|| s3_error!(InvalidAccessKeyId))?;
                 let account = self.account(&key.account_id).await?;
                 self.check_account_state(&account, op).await?;
+                self.note_key_use(&key);
                 let (principal, policies) = match &key.user_name {
                     None => (
                         Principal::AccountRoot {
