@@ -66,11 +66,11 @@ for _ in range(1000):
 PY
 }
 
-# ready ENDPOINT: a tiny signed PUT/GET/HEAD/DELETE round succeeds (at most 60 tries, 1 s apart).
+# ready ENDPOINT: a tiny signed PUT/GET/HEAD/DELETE round succeeds (at most 30 tries, 1 s apart).
 ready() {
     local endpoint=$1 try
-    for try in $(seq 60); do
-        if timeout 20 "$bench" run --endpoint "$endpoint" --access-key "$BENCH_ACCESS_KEY" \
+    for try in $(seq 30); do
+        if timeout 10 "$bench" run --endpoint "$endpoint" --access-key "$BENCH_ACCESS_KEY" \
             --secret-key "$BENCH_SECRET_KEY" --scenarios small --max-ops 4 --duration-secs 1 \
             --op-timeout-secs 5 --json >/dev/null 2>&1; then
             return 0

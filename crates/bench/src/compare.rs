@@ -66,7 +66,12 @@ pub fn compare_table(runs: &[RunReport]) -> String {
         let _ = writeln!(out);
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "server CPU ms per op (phases with a CPU figure):");
+    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "server CPU ms per op ({}; phases with a CPU figure):",
+        labels.join(" | ")
+    );
     for (scenario, phase) in phase_names(runs) {
         let figures: Vec<String> = runs
             .iter()

@@ -48,7 +48,7 @@ pub struct PhaseReport {
     pub p999_ms: f64,
     /// Slowest request, ms.
     pub max_ms: f64,
-    /// Keys plus common prefixes returned (listing phases).
+    /// Keys plus common prefixes returned over all the phase's requests (listing phases).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<u64>,
     /// Server CPU seconds (user + system) during the phase.

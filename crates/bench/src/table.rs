@@ -61,9 +61,10 @@ pub fn run_table(run: &RunReport) -> String {
     for p in run.phases.iter().filter(|p| p.items.is_some()) {
         let _ = writeln!(
             out,
-            "  listing {:<32} {} items in {:.1} ms (p50 {:.2} ms per request)",
+            "  {:<30} {} items over {} requests in {:.1} ms (p50 {:.2} ms per request)",
             p.phase,
             p.items.unwrap_or(0),
+            p.ops,
             p.seconds * 1000.0,
             p.p50_ms
         );

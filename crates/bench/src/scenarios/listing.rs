@@ -73,7 +73,7 @@ pub async fn run(context: &Context) -> Vec<PhaseReport> {
         )
         .await;
         reports.extend(outcome.reports.into_iter().map(|mut r| {
-            r.items = Some(items);
+            r.items = Some(items * r.ops);
             r
         }));
     }
@@ -95,7 +95,7 @@ pub async fn run(context: &Context) -> Vec<PhaseReport> {
     )
     .await;
     reports.extend(outcome.reports.into_iter().map(|mut r| {
-        r.items = Some(items);
+        r.items = Some(items * r.ops);
         r
     }));
     reports
