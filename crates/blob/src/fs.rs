@@ -15,7 +15,7 @@ use coffer_core::id::{is_blob_id, new_blob_id};
 use crate::{BlobError, BodyDigest, Digester};
 
 /// Size of the chunks a reader hands out.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 512 * 1024;
 
 /// Blobs under one data directory: `blobs/xx/yy/<id>` plus `tmp/` for writes in progress.
 #[derive(Debug, Clone)]
@@ -221,17 +221,31 @@ impl BlobWriter {
         &self.blob_id
     }
 
-    /// Takes the next chunk; writes once a batch has gathered.
+    /// Takes the next chunk; once a batch has gathered it goes to a blocking task, and the
+    /// writer returns at once so the next batch is received while this one is hashed and
+    /// written (one batch in flight at most, so memory stays bounded).
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
         self.pending_len += chunk.len();
         self.pending.push(chunk);
         if self.pending_len >= WRITE_BATCH {
-            self.flush().await?;
+            self.dispatch().await?;
         }
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<(), BlobError> {
+    /// Waits for the batch in flight, if any, and takes the writer state back.
+    async fn settle(&mut self) -> Result<(), BlobError> {
+        if let Some(task) = self.inflight.as_mut() {
+            let result = task.await;
+            self.inflight = None;
+            self.state = Some(result.map_err(|e| BlobError::Io(std::io::Error::other(e)))??);
+        }
+        Ok(())
+    }
+
+    /// Sends the pending bytes to a blocking task (creating the file on the first batch).
+    async fn dispatch(&mut self) -> Result<(), BlobError> {
+        self.settle().await?;
         if self.pending.is_empty() && self.state.as_ref().is_some_and(|s| s.file.is_some()) {
             return Ok(());
         }
@@ -253,16 +267,13 @@ impl BlobWriter {
             }
             Ok(state)
         }));
-        let task = self.inflight.as_mut().ok_or(BlobError::InvalidId)?;
-        let result = task.await;
-        self.inflight = None;
-        self.state = Some(result.map_err(|e| BlobError::Io(std::io::Error::other(e)))??);
         Ok(())
     }
 
     /// Makes the blob durable (fsync, rename, fsync of the directory) and returns its digests.
     pub async fn finish(mut self) -> Result<(String, BodyDigest), BlobError> {
-        self.flush().await?;
+        self.dispatch().await?;
+        self.settle().await?;
         let state = self
             .state
             .take()
@@ -329,7 +340,34 @@ impl BlobReader {
         std::future::poll_fn(|cx| self.poll_chunk(cx)).await
     }
 
-    /// Polls for the next chunk.
+    /// Starts reading the next chunk on a blocking task.
+    fn start_read(&mut self, file: Option<File>) {
+        let want = usize::try_from(self.remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
+        let path = self.path.clone();
+        let (blob_id, offset) = (self.blob_id.clone(), self.offset);
+        self.inflight = Some(tokio::task::spawn_blocking(move || {
+            let mut file = match file {
+                Some(f) => f,
+                None => {
+                    let path = path.map_err(|_| BlobError::InvalidId)?;
+                    let mut f = File::open(path).map_err(|e| missing_or_io(e, &blob_id))?;
+                    f.seek(SeekFrom::Start(offset))?;
+                    f
+                }
+            };
+            let mut buf = Vec::with_capacity(want);
+            (&mut file).take(want as u64).read_to_end(&mut buf)?;
+            if buf.len() < want {
+                return Err(BlobError::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "blob shorter than its metadata",
+                )));
+            }
+            Ok((file, Bytes::from(buf)))
+        }));
+    }
+
+    /// Polls for the next chunk. While the caller sends one chunk, the next is being read.
     pub fn poll_chunk(
         &mut self,
         cx: &mut std::task::Context<'_>,
@@ -339,33 +377,8 @@ impl BlobReader {
             if self.remaining == 0 {
                 return Poll::Ready(None);
             }
-            let want = usize::try_from(self.remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
             let file = self.file.take();
-            let path = self.path.clone();
-            let (blob_id, offset) = (self.blob_id.clone(), self.offset);
-            self.inflight = Some(tokio::task::spawn_blocking(move || {
-                let mut file = match file {
-                    Some(f) => f,
-                    None => {
-                        let path = path.map_err(|_| BlobError::InvalidId)?;
-                        let mut f = File::open(path).map_err(|e| missing_or_io(e, &blob_id))?;
-                        f.seek(SeekFrom::Start(offset))?;
-                        f
-                    }
-                };
-                let mut buf = vec![0u8; want];
-                file.read_exact(&mut buf).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                        BlobError::Io(std::io::Error::new(
-                            e.kind(),
-                            "blob shorter than its metadata",
-                        ))
-                    } else {
-                        BlobError::Io(e)
-                    }
-                })?;
-                Ok((file, Bytes::from(buf)))
-            }));
+            self.start_read(file);
         }
         let Some(task) = self.inflight.as_mut() else {
             return Poll::Ready(None);
@@ -377,8 +390,12 @@ impl BlobReader {
         self.inflight = None;
         match result {
             Ok(Ok((file, bytes))) => {
-                self.file = Some(file);
                 self.remaining -= bytes.len() as u64;
+                self.offset += bytes.len() as u64;
+                if self.remaining > 0 {
+                    // Read ahead: the next chunk is read while this one is sent.
+                    self.start_read(Some(file));
+                }
                 Poll::Ready(Some(Ok(bytes)))
             }
             Ok(Err(e)) => {
