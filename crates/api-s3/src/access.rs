@@ -278,7 +278,10 @@ impl AccessControl {
     /// path: a failed write only loses a timestamp).
     fn note_key_use(&self, key: &AccessKey) {
         let now = coffer_core::time::now_millis();
-        if key.last_used_at.is_some_and(|at| now - at < KEY_USE_GRANULARITY_MS) {
+        if key
+            .last_used_at
+            .is_some_and(|at| now - at < KEY_USE_GRANULARITY_MS)
+        {
             return;
         }
         let engine = self.engine.clone();

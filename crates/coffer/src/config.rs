@@ -227,3 +227,71 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServerArgs {
+        ServerArgs::default()
+    }
+
+    #[test]
+    fn admin_address_follows_an_ephemeral_s3_port_and_tls_needs_both_files() {
+        let config = Config::load(args()).unwrap();
+        assert_eq!(config.admin_address, ([127, 0, 0, 1], 9001).into());
+        assert!(config.tls.is_none() && !config.require_https);
+
+        let mut ephemeral = args();
+        ephemeral.address = Some(([127, 0, 0, 1], 0).into());
+        assert_eq!(Config::load(ephemeral).unwrap().admin_address.port(), 0);
+
+        let mut explicit = args();
+        explicit.address = Some(([127, 0, 0, 1], 0).into());
+        explicit.admin_address = Some(([127, 0, 0, 1], 7000).into());
+        assert_eq!(Config::load(explicit).unwrap().admin_address.port(), 7000);
+
+        let mut half = args();
+        half.tls_cert = Some("cert.pem".into());
+        assert!(Config::load(half).is_err());
+        let mut required = args();
+        required.require_https = Some(true);
+        assert!(
+            Config::load(required).is_err(),
+            "HTTPS required needs a certificate"
+        );
+        let mut bad_url = args();
+        bad_url.public_url = Some("s3.example.com".into());
+        assert!(Config::load(bad_url).is_err());
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coffer.toml");
+        std::fs::write(
+            &path,
+            "admin_address = \"127.0.0.1:7001\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nrequire_https = true\n",
+        )
+        .unwrap();
+        let mut from_file = args();
+        from_file.config = Some(path.clone());
+        let config = Config::load(from_file).unwrap();
+        assert_eq!(config.admin_address.port(), 7001);
+        assert!(config.require_https);
+        assert_eq!(
+            config.tls,
+            Some(TlsFiles {
+                cert: "c.pem".into(),
+                key: "k.pem".into()
+            })
+        );
+        let mut flagged = args();
+        flagged.config = Some(path);
+        flagged.admin_address = Some(([127, 0, 0, 1], 7002).into());
+        flagged.require_https = Some(false);
+        let config = Config::load(flagged).unwrap();
+        assert_eq!(config.admin_address.port(), 7002);
+        assert!(!config.require_https);
+    }
+}

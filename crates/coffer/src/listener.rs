@@ -171,7 +171,7 @@ impl<H: Handler> Connection<H> {
             {
                 Ok(Ok(tls_stream)) => self.serve(tls_stream, true).await,
                 Ok(Err(e)) => {
-                    tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed")
+                    tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed");
                 }
                 Err(_) => tracing::debug!(peer = %self.peer, "TLS handshake timed out"),
             }

@@ -138,7 +138,7 @@ impl Tls {
                     "TLS certificate reloaded"
                 ),
                 Err(e) => {
-                    tracing::warn!(error = %e, "TLS certificate reload failed; keeping the previous one")
+                    tracing::warn!(error = %e, "TLS certificate reload failed; keeping the previous one");
                 }
             }
         }

@@ -47,7 +47,9 @@ impl SecretCipher {
                 .decode(text.trim())
                 .ok()
                 .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-                .ok_or_else(|| MetaError::Corrupt("the master key is not base64 of 32 bytes".into()))
+                .ok_or_else(|| {
+                    MetaError::Corrupt("the master key is not base64 of 32 bytes".into())
+                })
         };
         if let Ok(text) = std::env::var("COFFER_MASTER_KEY") {
             return Ok(Self::new(&decode(&text)?));
@@ -61,14 +63,15 @@ impl SecretCipher {
                 let tmp = dir.join("master.key.tmp");
                 write_private(&tmp, b64().encode(key).as_bytes()).map_err(io)?;
                 // Whoever renames first wins; everyone then reads the same key.
-                std::fs::hard_link(&tmp, &path).or_else(|e| {
-                    if e.kind() == std::io::ErrorKind::AlreadyExists {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })
-                .map_err(io)?;
+                std::fs::hard_link(&tmp, &path)
+                    .or_else(|e| {
+                        if e.kind() == std::io::ErrorKind::AlreadyExists {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })
+                    .map_err(io)?;
                 let _ = std::fs::remove_file(&tmp);
                 let text = std::fs::read_to_string(&path).map_err(io)?;
                 Ok(Self::new(&decode(&text)?))
@@ -94,7 +97,8 @@ impl SecretCipher {
         let Some(encoded) = stored.strip_prefix(PREFIX) else {
             return Ok(stored.to_owned());
         };
-        let corrupt = || MetaError::Corrupt("a sealed secret does not open with the master key".into());
+        let corrupt =
+            || MetaError::Corrupt("a sealed secret does not open with the master key".into());
         let bytes = b64().decode(encoded).map_err(|_| corrupt())?;
         if bytes.len() < NONCE_LEN {
             return Err(corrupt());
@@ -142,7 +146,11 @@ mod tests {
         assert_eq!(cipher.open(&sealed).unwrap(), "wJalrXUtnFEMI/K7MDENG");
         assert_eq!(cipher.open("legacy-plain").unwrap(), "legacy-plain");
         let again = SecretCipher::load_or_create(dir.path()).unwrap();
-        assert_eq!(again.open(&sealed).unwrap(), "wJalrXUtnFEMI/K7MDENG", "the key persists");
+        assert_eq!(
+            again.open(&sealed).unwrap(),
+            "wJalrXUtnFEMI/K7MDENG",
+            "the key persists"
+        );
         let other = SecretCipher::new(&[7u8; 32]);
         assert!(other.open(&sealed).is_err());
     }

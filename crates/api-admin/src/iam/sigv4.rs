@@ -2,6 +2,8 @@
 //! not accept. Header-signed requests only (the IAM clients sign headers): the canonical
 //! request is rebuilt from what arrived and compared in constant time.
 
+use std::fmt::Write as _;
+
 use hmac::{KeyInit as _, Mac as _};
 use http::{HeaderMap, Method, Uri};
 use sha2::Digest as _;
@@ -50,9 +52,8 @@ pub fn parse_authorization(headers: &HeaderMap) -> Option<Result<Authorization, 
     let mut signed = None;
     let mut signature = None;
     for part in rest.split(',') {
-        let (name, val) = match part.trim().split_once('=') {
-            Some(pair) => pair,
-            None => return Some(Err(malformed("expected name=value parts"))),
+        let Some((name, val)) = part.trim().split_once('=') else {
+            return Some(Err(malformed("expected name=value parts")));
         };
         match name {
             "Credential" => credential = Some(val),
@@ -89,7 +90,7 @@ fn uri_encode(s: &str, encode_slash: bool) -> String {
         {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -158,7 +159,7 @@ pub fn verify(
         if values.is_empty() {
             return Err(SignatureError::Mismatch);
         }
-        canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
+        let _ = writeln!(canonical_headers, "{name}:{}", values.join(","));
     }
     let payload_hash = match headers
         .get("x-amz-content-sha256")

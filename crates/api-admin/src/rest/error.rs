@@ -154,7 +154,16 @@ impl ApiError {
 
 impl From<MetaError> for ApiError {
     fn from(e: MetaError) -> Self {
-        Self::from(EngineError::from(e))
+        match e {
+            MetaError::NoSuchAccount => {
+                Self::not_found("NoSuchAccount", "The account does not exist")
+            }
+            MetaError::NoSuchAccessKey => {
+                Self::not_found("NoSuchCredential", "The credential does not exist")
+            }
+            MetaError::NoSuchEntity(what) => Self::not_found("NoSuchEntity", what),
+            other => Self::from(EngineError::from(other)),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! How `coffer admin` prints answers: aligned tables for lists, `field: value` lines for one
 //! resource, or the JSON itself with `--json`.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 /// How to print one command's answer.
@@ -41,7 +43,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
             if i + 1 == cells.len() {
                 out.push_str(value);
             } else {
-                out.push_str(&format!("{value:<width$}  "));
+                let _ = write!(out, "{value:<width$}  ");
             }
         }
         out.trim_end().to_owned()
@@ -111,11 +113,11 @@ pub fn render(value: &Value, shape: Shape) -> String {
                 .filter(|p| !p.is_empty())
             {
                 for p in prefixes {
-                    out.push_str(&format!("\nPREFIX {}", cell(p)));
+                    let _ = write!(out, "\nPREFIX {}", cell(p));
                 }
             }
             if let Some(next) = value["next_cursor"].as_str() {
-                out.push_str(&format!("\n(more: --cursor {next})"));
+                let _ = write!(out, "\n(more: --cursor {next})");
             }
             out
         }
@@ -158,8 +160,16 @@ mod tests {
         let object =
             serde_json::json!({"id": 1, "usage": {"bytes": 3}, "buckets": [{"name": "x"}]});
         let text = render(&object, Shape::Object);
-        assert!(text.contains("id:          1"), "{text}");
-        assert!(text.contains("usage.bytes: 3"), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("id:") && lines[0].ends_with(" 1"),
+            "{text}"
+        );
+        assert!(
+            lines[1].starts_with("usage.bytes:") && lines[1].ends_with(" 3"),
+            "{text}"
+        );
+        assert_eq!(lines[0].len(), lines[1].len(), "values align: {text}");
         assert!(text.contains("buckets:\nNAME\nx"), "{text}");
     }
 }
