@@ -14,9 +14,7 @@ use crate::convert::{
     etag, length, object_headers, owner, read_conditions, timestamp,
 };
 use crate::error::{EngineResultExt, s3};
-use crate::object::{
-    not_implemented, object_key, refuse_unsupported_write_headers, write_condition,
-};
+use crate::object::{not_implemented, object_key, refuse_unsupported, write_condition};
 use crate::service::CofferS3;
 
 fn part_number(n: i32) -> S3Result<u32> {
@@ -60,17 +58,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
-        refuse_unsupported_write_headers(
-            input.storage_class.as_ref(),
-            input.server_side_encryption.as_ref(),
-            input.sse_customer_algorithm.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.object_lock_mode.is_some()
-                || input.object_lock_retain_until_date.is_some()
-                || input.object_lock_legal_hold_status.is_some(),
-            input.tagging.as_ref(),
-            input.website_redirect_location.as_ref(),
-        )?;
+        refuse_unsupported!(input)?;
         check_canned_acl(input.acl.as_ref().map(ObjectCannedACL::as_str))?;
         if input
             .checksum_type

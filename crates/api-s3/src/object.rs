@@ -117,6 +117,76 @@ fn part_number(n: Option<i32>) -> S3Result<Option<u32>> {
     .transpose()
 }
 
+/// The engine request of a GetObject or HeadObject (their inputs have the same fields).
+macro_rules! read_request {
+    ($input:expr) => {
+        GetObjectRequest {
+            key: $input.key,
+            version_id: $input.version_id,
+            range: byte_range($input.range),
+            part_number: part_number($input.part_number)?,
+            conditions: read_conditions(
+                $input.if_match,
+                $input.if_none_match,
+                $input.if_modified_since.as_ref(),
+                $input.if_unmodified_since.as_ref(),
+            ),
+        }
+    };
+}
+
+/// The GetObject or HeadObject output of a read (their outputs share these headers).
+macro_rules! read_output {
+    ($output:ident, $read:expr, $fields:expr $(, $name:ident: $value:expr)*) => {{
+        let f = $fields;
+        let v = &$read.version;
+        let h = &v.headers;
+        $output {
+            accept_ranges: Some("bytes".to_owned()),
+            cache_control: h.cache_control.clone(),
+            content_disposition: h.content_disposition.clone(),
+            content_encoding: h.content_encoding.clone(),
+            content_language: h.content_language.clone(),
+            content_type: h.content_type.clone(),
+            expires: h.expires.as_deref().and_then(parse_http_date),
+            metadata: metadata(h),
+            version_id: version_header(&v.version_id),
+            content_length: Some(f.content_length),
+            content_range: f.content_range,
+            e_tag: Some(f.e_tag),
+            last_modified: Some(f.last_modified),
+            parts_count: f.parts_count,
+            checksum_crc32: f.checksums.crc32,
+            checksum_crc32c: f.checksums.crc32c,
+            checksum_crc64nvme: f.checksums.crc64nvme,
+            checksum_sha1: f.checksums.sha1,
+            checksum_sha256: f.checksums.sha256,
+            checksum_type: f.checksum_type,
+            $($name: $value,)*
+            ..Default::default()
+        }
+    }};
+}
+
+/// Refuses the write headers Coffer does not implement yet (the inputs of PutObject,
+/// CopyObject and CreateMultipartUpload name them alike).
+macro_rules! refuse_unsupported {
+    ($input:expr) => {
+        $crate::object::refuse_unsupported_write_headers(
+            $input.storage_class.as_ref(),
+            $input.server_side_encryption.as_ref(),
+            $input.sse_customer_algorithm.as_ref(),
+            $input.ssekms_key_id.as_ref(),
+            $input.object_lock_mode.is_some()
+                || $input.object_lock_retain_until_date.is_some()
+                || $input.object_lock_legal_hold_status.is_some(),
+            $input.tagging.as_ref(),
+            $input.website_redirect_location.as_ref(),
+        )
+    };
+}
+pub(crate) use refuse_unsupported;
+
 /// The response fields GET and HEAD share.
 struct ReadFields {
     content_length: i64,
@@ -191,17 +261,7 @@ impl CofferS3 {
         let bucket = Self::target_bucket(&req)?;
         let trailing = req.trailing_headers;
         let input = req.input;
-        refuse_unsupported_write_headers(
-            input.storage_class.as_ref(),
-            input.server_side_encryption.as_ref(),
-            input.sse_customer_algorithm.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.object_lock_mode.is_some()
-                || input.object_lock_retain_until_date.is_some()
-                || input.object_lock_legal_hold_status.is_some(),
-            input.tagging.as_ref(),
-            input.website_redirect_location.as_ref(),
-        )?;
+        refuse_unsupported!(input)?;
         check_canned_acl(input.acl.as_ref().map(ObjectCannedACL::as_str))?;
         if input.write_offset_bytes.is_some() {
             return Err(not_implemented("Appending with x-amz-write-offset-bytes"));
@@ -281,18 +341,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
-        let request = GetObjectRequest {
-            key: input.key,
-            version_id: input.version_id,
-            range: byte_range(input.range),
-            part_number: part_number(input.part_number)?,
-            conditions: read_conditions(
-                input.if_match,
-                input.if_none_match,
-                input.if_modified_since.as_ref(),
-                input.if_unmodified_since.as_ref(),
-            ),
-        };
+        let request = read_request!(input);
         let part_asked = request.part_number.is_some();
         let read = self
             .read(
@@ -302,33 +351,9 @@ impl CofferS3 {
                 true,
             )
             .await?;
-        let f = read_fields(&read, input.checksum_mode.as_ref(), part_asked);
-        let v = &read.version;
-        let h = &v.headers;
-        let output = GetObjectOutput {
-            accept_ranges: Some("bytes".to_owned()),
-            cache_control: h.cache_control.clone(),
-            content_disposition: h.content_disposition.clone(),
-            content_encoding: h.content_encoding.clone(),
-            content_language: h.content_language.clone(),
-            content_type: h.content_type.clone(),
-            expires: h.expires.as_deref().and_then(parse_http_date),
-            metadata: metadata(h),
-            version_id: version_header(&v.version_id),
-            content_length: Some(f.content_length),
-            content_range: f.content_range,
-            e_tag: Some(f.e_tag),
-            last_modified: Some(f.last_modified),
-            parts_count: f.parts_count,
-            checksum_crc32: f.checksums.crc32,
-            checksum_crc32c: f.checksums.crc32c,
-            checksum_crc64nvme: f.checksums.crc64nvme,
-            checksum_sha1: f.checksums.sha1,
-            checksum_sha256: f.checksums.sha256,
-            checksum_type: f.checksum_type,
-            body: Some(response_body(read.body)),
-            ..Default::default()
-        };
+        let fields = read_fields(&read, input.checksum_mode.as_ref(), part_asked);
+        let output =
+            read_output!(GetObjectOutput, read, fields, body: Some(response_body(read.body)));
         Ok(S3Response::new(output))
     }
 
@@ -338,18 +363,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
-        let request = GetObjectRequest {
-            key: input.key,
-            version_id: input.version_id,
-            range: byte_range(input.range),
-            part_number: part_number(input.part_number)?,
-            conditions: read_conditions(
-                input.if_match,
-                input.if_none_match,
-                input.if_modified_since.as_ref(),
-                input.if_unmodified_since.as_ref(),
-            ),
-        };
+        let request = read_request!(input);
         let part_asked = request.part_number.is_some();
         let read = self
             .read(
@@ -359,32 +373,12 @@ impl CofferS3 {
                 false,
             )
             .await?;
-        let f = read_fields(&read, input.checksum_mode.as_ref(), part_asked);
-        let v = &read.version;
-        let h = &v.headers;
-        Ok(S3Response::new(HeadObjectOutput {
-            accept_ranges: Some("bytes".to_owned()),
-            cache_control: h.cache_control.clone(),
-            content_disposition: h.content_disposition.clone(),
-            content_encoding: h.content_encoding.clone(),
-            content_language: h.content_language.clone(),
-            content_type: h.content_type.clone(),
-            expires: h.expires.as_deref().and_then(parse_http_date),
-            metadata: metadata(h),
-            version_id: version_header(&v.version_id),
-            content_length: Some(f.content_length),
-            content_range: f.content_range,
-            e_tag: Some(f.e_tag),
-            last_modified: Some(f.last_modified),
-            parts_count: f.parts_count,
-            checksum_crc32: f.checksums.crc32,
-            checksum_crc32c: f.checksums.crc32c,
-            checksum_crc64nvme: f.checksums.crc64nvme,
-            checksum_sha1: f.checksums.sha1,
-            checksum_sha256: f.checksums.sha256,
-            checksum_type: f.checksum_type,
-            ..Default::default()
-        }))
+        let fields = read_fields(&read, input.checksum_mode.as_ref(), part_asked);
+        Ok(S3Response::new(read_output!(
+            HeadObjectOutput,
+            read,
+            fields
+        )))
     }
 
     pub(crate) async fn delete_object(
@@ -486,17 +480,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let bucket = Self::target_bucket(&req)?;
         let input = req.input;
-        refuse_unsupported_write_headers(
-            input.storage_class.as_ref(),
-            input.server_side_encryption.as_ref(),
-            input.sse_customer_algorithm.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.object_lock_mode.is_some()
-                || input.object_lock_retain_until_date.is_some()
-                || input.object_lock_legal_hold_status.is_some(),
-            input.tagging.as_ref(),
-            input.website_redirect_location.as_ref(),
-        )?;
+        refuse_unsupported!(input)?;
         check_canned_acl(input.acl.as_ref().map(ObjectCannedACL::as_str))?;
         if input.copy_source_sse_customer_algorithm.is_some() {
             return Err(not_implemented("Server-side encryption"));
