@@ -183,6 +183,12 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn list_buckets(&self, account: &AccountId) -> Result<Vec<Bucket>, MetaError>;
     /// Deletes an empty bucket (no versions, no uploads).
     async fn delete_bucket(&self, bucket_id: i64) -> Result<(), MetaError>;
+    /// Bytes and objects of a bucket's versions (delete markers and parts excluded).
+    async fn bucket_usage(&self, bucket_id: i64) -> Result<Usage, MetaError>;
+    /// Every bucket of every account, by name, after `after`.
+    async fn list_all_buckets(&self, after: &str, limit: usize) -> Result<Vec<Bucket>, MetaError>;
+    /// Multipart uploads in progress (of one account, or all).
+    async fn count_uploads(&self, account: Option<&AccountId>) -> Result<u64, MetaError>;
     /// The bucket's policy document, if any.
     async fn bucket_policy(&self, bucket_id: i64) -> Result<Option<String>, MetaError>;
     /// Sets (or with `None` removes) the bucket's policy document.

@@ -122,8 +122,17 @@ pub async fn all_buckets(
     match account {
         Some(account) => buckets = meta.list_buckets(account).await?,
         None => {
-            for account in all_accounts(api).await? {
-                buckets.extend(meta.list_buckets(&account.id).await?);
+            let mut after = String::new();
+            loop {
+                let page = meta.list_all_buckets(&after, 1000).await?;
+                let full = page.len() == 1000;
+                if let Some(last) = page.last() {
+                    after.clone_from(&last.name);
+                }
+                buckets.extend(page);
+                if !full {
+                    break;
+                }
             }
         }
     }
@@ -149,26 +158,10 @@ pub async fn all_accounts(api: &Inner) -> Result<Vec<coffer_meta::Account>, ApiE
     Ok(accounts)
 }
 
-/// Current objects and their bytes in a bucket. The metadata store keeps usage per account,
-/// not per bucket, so this walks the bucket's listing index.
+/// Objects and their bytes in a bucket, from the counters kept with every commit.
 pub async fn bucket_totals(api: &Inner, bucket: &Bucket) -> Result<(u64, u64), ApiError> {
-    let meta = api.engine.meta();
-    let (mut count, mut bytes) = (0_u64, 0_u64);
-    let mut lower = ScanBound::Unbounded;
-    loop {
-        let page = meta
-            .scan_objects(bucket.id, lower.clone(), None, TOTALS_BATCH)
-            .await?;
-        count += page.len() as u64;
-        bytes += page.iter().map(|o| o.size).sum::<u64>();
-        match page.last() {
-            Some(last) if page.len() == TOTALS_BATCH => {
-                lower = ScanBound::Excluded(last.key.clone());
-            }
-            _ => break,
-        }
-    }
-    Ok((count, bytes))
+    let usage = api.engine.meta().bucket_usage(bucket.id).await?;
+    Ok((usage.objects.max(0) as u64, usage.bytes.max(0) as u64))
 }
 
 /// Account names by id, read once per request.

@@ -1,6 +1,5 @@
 //! `GET /stats`: the deployment at a glance (an account key sees its own account's).
 
-use coffer_meta::ScanBound;
 use http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,9 +8,6 @@ use super::buckets::{all_accounts, all_buckets};
 use super::error::ApiError;
 use super::request::{ApiResponse, human_size, json};
 use super::{Ctx, Inner};
-
-/// Uploads read per scan when counting.
-const UPLOAD_BATCH: usize = 1000;
 
 /// Deployment statistics.
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,25 +55,7 @@ pub async fn get_stats(api: &Inner, cx: &Ctx) -> Result<ApiResponse, ApiError> {
     }
     let credentials = meta.list_access_keys(own, None).await?.len() as u64;
     let buckets = all_buckets(api, own).await?;
-    let mut uploads = 0_u64;
-    for bucket in &buckets {
-        let mut after: Option<(String, String)> = None;
-        loop {
-            let bound = after.as_ref().map_or(ScanBound::Unbounded, |(key, _)| {
-                ScanBound::Excluded(key.clone())
-            });
-            let page = meta
-                .scan_uploads(bucket.id, bound, after.clone(), None, UPLOAD_BATCH)
-                .await?;
-            uploads += page.len() as u64;
-            match page.last() {
-                Some(last) if page.len() == UPLOAD_BATCH => {
-                    after = Some((last.key.clone(), last.upload_id.clone()));
-                }
-                _ => break,
-            }
-        }
-    }
+    let uploads = meta.count_uploads(own).await?;
     let presigned = api
         .presigned
         .active_count(own.map(coffer_core::AccountId::as_str));

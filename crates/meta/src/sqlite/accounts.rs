@@ -8,6 +8,33 @@ use crate::{Account, AccountStatus, AccountUpdate, MetaError, Usage};
 /// Number of usage shards per account.
 const USAGE_SHARDS: i64 = 8;
 
+/// Adds to a bucket's usage inside the caller's transaction.
+pub fn add_bucket_usage(
+    c: &Connection,
+    bucket_id: i64,
+    bytes: i64,
+    objects: i64,
+) -> Result<(), MetaError> {
+    let shard = rand::random_range(0..USAGE_SHARDS);
+    c.prepare_cached(
+        "INSERT INTO bucket_usage (bucket_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (bucket_id, shard) DO UPDATE
+         SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
+    )?
+    .execute(params![bucket_id, shard, bytes, objects])?;
+    Ok(())
+}
+
+pub fn bucket_usage(c: &Connection, bucket_id: i64) -> Result<Usage, MetaError> {
+    let (bytes, objects) = c
+        .prepare_cached(
+            "SELECT coalesce(sum(bytes), 0), coalesce(sum(objects), 0) FROM bucket_usage
+             WHERE bucket_id = ?1",
+        )?
+        .query_row([bucket_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Usage { bytes, objects })
+}
+
 pub fn create_account(c: &Connection, a: &Account) -> Result<(), MetaError> {
     let inserted = c.execute(
         "INSERT INTO accounts (id, name, status, quota_bytes, bucket_limit, created_at)

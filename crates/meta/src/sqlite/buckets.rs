@@ -99,6 +99,7 @@ pub fn delete_bucket(c: &Connection, bucket_id: i64) -> Result<(), MetaError> {
         return Err(MetaError::BucketNotEmpty);
     }
     let deleted = c.execute("DELETE FROM buckets WHERE id = ?1", [bucket_id])?;
+    c.execute("DELETE FROM bucket_usage WHERE bucket_id = ?1", [bucket_id])?;
     if deleted == 0 {
         return Err(MetaError::NoSuchBucket);
     }
@@ -126,4 +127,23 @@ pub fn set_bucket_policy(
         return Err(MetaError::NoSuchBucket);
     }
     Ok(())
+}
+
+pub fn list_all_buckets(
+    c: &Connection,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<Bucket>, MetaError> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM buckets WHERE name > ?1 ORDER BY name LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![after, limit as i64], from_row)?;
+    rows.map(|r| finish(r?)).collect()
+}
+
+pub fn count_uploads(c: &Connection, account: Option<&AccountId>) -> Result<u64, MetaError> {
+    let n: i64 = c
+        .prepare_cached("SELECT count(*) FROM uploads WHERE ?1 IS NULL OR owner_account = ?1")?
+        .query_row([account.map(AccountId::as_str)], |r| r.get(0))?;
+    Ok(n as u64)
 }

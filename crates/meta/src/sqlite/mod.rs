@@ -518,6 +518,23 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn bucket_usage(&self, bucket_id: i64) -> Result<Usage, MetaError> {
+        self.read(move |c| accounts::bucket_usage(c, bucket_id))
+            .await
+    }
+
+    async fn list_all_buckets(&self, after: &str, limit: usize) -> Result<Vec<Bucket>, MetaError> {
+        let after = after.to_owned();
+        self.read(move |c| buckets::list_all_buckets(c, &after, limit))
+            .await
+    }
+
+    async fn count_uploads(&self, account: Option<&AccountId>) -> Result<u64, MetaError> {
+        let account = account.cloned();
+        self.read(move |c| buckets::count_uploads(c, account.as_ref()))
+            .await
+    }
+
     async fn bucket_policy(&self, bucket_id: i64) -> Result<Option<String>, MetaError> {
         self.read(move |c| buckets::bucket_policy(c, bucket_id))
             .await

@@ -4,7 +4,7 @@ use coffer_core::AccountId;
 use coffer_core::time::now_millis;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::accounts::add_usage;
+use super::accounts::{add_bucket_usage, add_usage};
 use super::lower_clause;
 use crate::store::ScanBound;
 use crate::{
@@ -164,22 +164,29 @@ fn new_version_id() -> String {
     )
 }
 
-/// Owner, size, delete-marker flag, blob id and manifest upload id of a version row.
-type VersionStorage = (String, i64, bool, Option<String>, Option<String>);
+/// Owner, size, delete-marker flag, blob id, manifest upload id and bucket of a version row.
+type VersionStorage = (String, i64, bool, Option<String>, Option<String>, i64);
 
 /// Removes one version row and queues the bytes it held; returns its size when it was a
 /// real version (for usage accounting).
 fn remove_version_row(c: &Connection, id: i64) -> Result<(), MetaError> {
     let row: Option<VersionStorage> = c
         .prepare_cached(
-            "SELECT owner_account, size, is_delete_marker, blob_id, upload_id FROM objects
-             WHERE id = ?1",
+            "SELECT owner_account, size, is_delete_marker, blob_id, upload_id, bucket_id
+             FROM objects WHERE id = ?1",
         )?
         .query_row([id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })
         .optional()?;
-    let Some((owner, size, is_delete_marker, blob_id, upload_id)) = row else {
+    let Some((owner, size, is_delete_marker, blob_id, upload_id, bucket_id)) = row else {
         return Ok(());
     };
     c.prepare_cached("DELETE FROM objects WHERE id = ?1")?
@@ -192,6 +199,7 @@ fn remove_version_row(c: &Connection, id: i64) -> Result<(), MetaError> {
     }
     if !is_delete_marker {
         add_usage(c, &owner, -size, -1)?;
+        add_bucket_usage(c, bucket_id, -size, -1)?;
     }
     Ok(())
 }
@@ -322,6 +330,7 @@ pub fn insert_version(
     ])?;
     if !is_delete_marker {
         add_usage(c, object.owner.as_str(), object.size as i64, 1)?;
+        add_bucket_usage(c, object.bucket_id, object.size as i64, 1)?;
     }
     Ok(())
 }

@@ -6,7 +6,8 @@ use rusqlite::Connection;
 use crate::MetaError;
 
 /// Migrations in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE accounts (
     id            TEXT PRIMARY KEY,
     name          TEXT NOT NULL UNIQUE,
@@ -166,7 +167,22 @@ CREATE TABLE blob_garbage (
     blob_id   TEXT PRIMARY KEY,
     queued_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-"];
+",
+    r"
+-- Bytes and objects of each bucket's versions (delete markers and upload parts excluded),
+-- sharded like account usage and kept in the same transactions.
+CREATE TABLE bucket_usage (
+    bucket_id INTEGER NOT NULL,
+    shard     INTEGER NOT NULL,
+    bytes     INTEGER NOT NULL DEFAULT 0,
+    objects   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket_id, shard)
+) WITHOUT ROWID;
+INSERT INTO bucket_usage (bucket_id, shard, bytes, objects)
+    SELECT bucket_id, 0, sum(size), count(*) FROM objects WHERE is_delete_marker = 0
+    GROUP BY bucket_id;
+",
+];
 
 /// Applies the migrations the database has not seen yet.
 pub fn migrate(conn: &Connection) -> Result<(), MetaError> {
