@@ -94,6 +94,9 @@ struct RunArgs {
     /// Keys pre-filled for `mixed`.
     #[arg(long, default_value_t = 1000)]
     mixed_keys: u64,
+    /// Concurrent uploads of `concurrent-large` (each of --large-size).
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
     /// Bound of one request (and of the large transfers), seconds.
     #[arg(long, default_value_t = 600)]
     op_timeout_secs: u64,
@@ -203,6 +206,7 @@ fn run_command(args: RunArgs) -> Result<ExitCode, BenchError> {
             part_size: args.part_size,
             listing_keys: args.listing_keys,
             mixed_keys: args.mixed_keys,
+            clients: args.clients,
             op_timeout: Duration::from_secs(args.op_timeout_secs),
             fill_timeout: Duration::from_secs(args.fill_timeout_secs),
         },

@@ -32,6 +32,16 @@ impl Process {
         self.status_kib("VmHWM:")
     }
 
+    /// Resident memory now (VmRSS), in KiB.
+    pub fn rss_kib(self) -> Option<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// Threads of the process now.
+    pub fn threads(self) -> Option<u64> {
+        self.status_kib("Threads:")
+    }
+
     /// Resets the peak resident memory to the current one (`/proc/PID/clear_refs` value 5), so
     /// the next peak reading covers only what follows. Best effort: the kernel may refuse.
     pub fn reset_peak_rss(self) -> bool {
@@ -72,9 +82,10 @@ mod tests {
 
     #[test]
     fn parses_status_fields() {
-        let status = "Name:\tcoffer\nVmHWM:\t  123456 kB\nVmRSS:\t   1000 kB\n";
+        let status = "Name:\tcoffer\nVmHWM:\t  123456 kB\nVmRSS:\t   1000 kB\nThreads:\t7\n";
         assert_eq!(status_field_kib(status, "VmHWM:"), Some(123_456));
         assert_eq!(status_field_kib(status, "VmRSS:"), Some(1000));
+        assert_eq!(status_field_kib(status, "Threads:"), Some(7));
         assert_eq!(status_field_kib(status, "VmSwap:"), None);
     }
 

@@ -248,6 +248,10 @@ pub struct ObjectSummary {
     pub owner: AccountId,
     /// Checksum algorithms stored.
     pub checksum_algorithms: Vec<ChecksumAlgorithm>,
+    /// Content-Type, for listings that show it.
+    pub content_type: Option<String>,
+    /// Number of parts when the version came from a multipart upload.
+    pub parts_count: Option<u32>,
 }
 
 /// A version to write.

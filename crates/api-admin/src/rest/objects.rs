@@ -188,16 +188,19 @@ pub async fn object_page(
             },
         )
         .await?;
-    let meta = api.engine.meta();
     let mut objects = Vec::new();
     let mut prefixes = Vec::new();
     for entry in page.entries {
         match entry {
-            // Listing rows carry no content headers; each object's row is read for them.
-            Entry::Item(summary) => match meta.get_object(bucket.id, &summary.key, None).await? {
-                Some(version) if !version.is_delete_marker => objects.push(info(&version)),
-                _ => {}
-            },
+            Entry::Item(summary) => objects.push(ObjectInfo {
+                size_human: human_size(summary.size),
+                content_type: summary.content_type,
+                is_multipart: summary.parts_count.is_some(),
+                created_at: timestamp(summary.last_modified),
+                key: summary.key,
+                size: summary.size,
+                etag: summary.etag,
+            }),
             Entry::Prefix(p) => prefixes.push(p),
         }
     }

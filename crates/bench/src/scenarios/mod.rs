@@ -1,6 +1,7 @@
 //! The workloads of issue #5, one module each. A scenario creates its own bucket, runs its
 //! phases and returns their figures; a failure is counted in a phase, never a panic.
 
+mod concurrent_large;
 mod large;
 mod listing;
 mod medium;
@@ -35,6 +36,9 @@ pub enum Scenario {
     Listing,
     /// 70 % GET / 25 % PUT / 5 % DELETE of 64 KiB objects at concurrency 16.
     Mixed,
+    /// `--clients` large objects uploaded at once (memory must not grow with object size), a
+    /// sample read back and checked, then all deleted. Not in the default list.
+    ConcurrentLarge,
 }
 
 impl Scenario {
@@ -47,6 +51,7 @@ impl Scenario {
             Self::Multipart => "multipart",
             Self::Listing => "listing",
             Self::Mixed => "mixed",
+            Self::ConcurrentLarge => "concurrent-large",
         }
     }
 }
@@ -66,6 +71,8 @@ pub struct RunOptions {
     pub listing_keys: u64,
     /// Keys pre-filled for `mixed`.
     pub mixed_keys: u64,
+    /// Concurrent uploads of `concurrent-large`.
+    pub clients: usize,
     /// Bound of one request.
     pub op_timeout: Duration,
     /// Time bound of the fill phases (listing and mixed pre-fill).
@@ -94,6 +101,7 @@ pub async fn run(scenario: Scenario, context: &Context) -> Vec<PhaseReport> {
         Scenario::Multipart => multipart::run(context).await,
         Scenario::Listing => listing::run(context).await,
         Scenario::Mixed => mixed::run(context).await,
+        Scenario::ConcurrentLarge => concurrent_large::run(context).await,
     }
 }
 

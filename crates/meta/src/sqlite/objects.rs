@@ -17,7 +17,8 @@ const DATA_COLUMNS: &str = "id, bucket_id, key, version_id, is_latest, is_delete
     upload_id, inline_data";
 
 const SUMMARY_COLUMNS: &str = "id, key, version_id, is_latest, is_delete_marker, size, etag, \
-    last_modified, storage_class, owner_account, checksums";
+    last_modified, storage_class, owner_account, checksums, \
+    json_extract(headers, '$.content_type'), parts_count";
 
 fn parse_account(s: &str) -> Result<AccountId, MetaError> {
     s.parse()
@@ -432,6 +433,8 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<(ObjectSummary, String, String)> {
             storage_class: r.get(8)?,
             owner: AccountId::from_number(0).unwrap_or_else(|_| AccountId::random()),
             checksum_algorithms: Vec::new(),
+            content_type: r.get(11)?,
+            parts_count: r.get(12)?,
         },
         r.get(9)?,
         r.get(10)?,
