@@ -40,6 +40,8 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Notify) + Send>;
 
 /// Metadata in one SQLite database file.
 pub struct SqliteMeta {
+    /// Dropped with the store: tells the checkpoint thread to stop.
+    _alive: std::sync::Arc<()>,
     path: PathBuf,
     cipher: crate::secret::SecretCipher,
     writer: Mutex<mpsc::Sender<Job>>,
@@ -79,6 +81,11 @@ impl SqliteMeta {
     pub fn open(path: &Path) -> Result<Self, MetaError> {
         let conn = open_connection(path, false)?;
         schema::migrate(&conn)?;
+        // Checkpoints run on their own thread, not after a commit on the writer thread where
+        // they would hold every queued write.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let alive = std::sync::Arc::new(());
+        spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         let cipher = crate::secret::SecretCipher::load_or_create(dir)?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -87,6 +94,7 @@ impl SqliteMeta {
             .spawn(move || writer_loop(&conn, &rx))
             .map_err(|e| MetaError::Database(e.to_string()))?;
         Ok(Self {
+            _alive: alive,
             path: path.to_path_buf(),
             cipher,
             writer: Mutex::new(tx),
@@ -142,6 +150,26 @@ impl SqliteMeta {
         rx.await
             .map_err(|_| MetaError::Database("metadata writer dropped a write".into()))?
     }
+}
+
+/// How often the WAL is copied back into the database.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs passive checkpoints (which never block writers) until the store is dropped.
+fn spawn_checkpointer(path: &Path, alive: std::sync::Weak<()>) -> Result<(), MetaError> {
+    let conn = open_connection(path, false)?;
+    std::thread::Builder::new()
+        .name("coffer-meta-checkpoint".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(CHECKPOINT_INTERVAL);
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        })
+        .map_err(|e| MetaError::Database(e.to_string()))?;
+    Ok(())
 }
 
 fn poisoned() -> MetaError {
