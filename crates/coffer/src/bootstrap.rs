@@ -28,10 +28,18 @@ pub fn new_secret_key() -> String {
     random_string(SECRET_ALPHABET, 40)
 }
 
-/// Creates the first account and its root key when the store has no account yet. The
+/// Creates the first account and its root key on the first start of a data directory. The
 /// credentials come from `COFFER_ROOT_ACCESS_KEY` / `COFFER_ROOT_SECRET_KEY` or are generated
-/// and printed once on standard output (never logged).
-pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
+/// and printed once on standard output (never logged). A marker file records that this was
+/// done, so deleting every key later (revoking a leaked one) never brings a key back.
+pub async fn ensure_first_account(
+    meta: &dyn MetaStore,
+    data_dir: &std::path::Path,
+) -> Result<(), String> {
+    let marker = data_dir.join(".bootstrapped");
+    if marker.exists() {
+        return Ok(());
+    }
     let existing = meta.list_accounts("", 1).await.map_err(|e| e.to_string())?;
     let has_key = !meta
         .list_access_keys(None, None)
@@ -39,7 +47,7 @@ pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .is_empty();
     if has_key {
-        return Ok(());
+        return write_marker(&marker);
     }
     let from_env = (
         std::env::var("COFFER_ROOT_ACCESS_KEY").ok(),
@@ -89,6 +97,7 @@ pub async fn ensure_first_account(meta: &dyn MetaStore) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     tracing::info!(account_id = %account_id, "created the first account");
+    write_marker(&marker)?;
     if generated {
         let mut out = std::io::stdout().lock();
         // Shown once: the secret is not stored in any log.
@@ -130,4 +139,9 @@ pub async fn ensure_operator_key(keys: &ApiKeyStore) -> Result<(), String> {
         let _ = out.flush();
     }
     Ok(())
+}
+
+fn write_marker(path: &std::path::Path) -> Result<(), String> {
+    std::fs::write(path, b"the first account and its root key were created\n")
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

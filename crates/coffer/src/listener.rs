@@ -77,8 +77,13 @@ fn connection_builder(header_timeout: Duration) -> ConnBuilder<TokioExecutor> {
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
         .max_buf_size(MAX_HEADER_BYTES);
+    // Idle HTTP/2 connections are pinged and closed when they stop answering, so they do not
+    // hold a connection slot for ever.
     builder
         .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20))
         .max_header_list_size(MAX_HEADER_BYTES as u32);
     builder
 }

@@ -29,6 +29,9 @@ enum Command {
     Admin(cli::AdminArgs),
 }
 
+/// Threads for blocking work (filesystem, SQLite).
+const MAX_BLOCKING_THREADS: usize = 128;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -43,6 +46,9 @@ fn main() -> std::process::ExitCode {
             };
             server::init_logging(&config);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
+                // Blob batches and metadata reads are short blocking tasks; a bounded pool keeps
+                // threads (and their stacks and allocator arenas) bounded under slow disks.
+                .max_blocking_threads(MAX_BLOCKING_THREADS)
                 .enable_all()
                 .build()
             {

@@ -79,7 +79,7 @@ pub async fn run(config: Config) -> Result<(), String> {
             "removed unfinished writes of a previous run"
         );
     }
-    crate::bootstrap::ensure_first_account(engine.meta().as_ref()).await?;
+    crate::bootstrap::ensure_first_account(engine.meta().as_ref(), &config.data_dir).await?;
     let api_keys = ApiKeyStore::open(&config.data_dir.join("api_keys.json"))
         .map_err(|e| format!("cannot open the API keys: {e}"))?;
     crate::bootstrap::ensure_operator_key(&api_keys).await?;
@@ -145,6 +145,13 @@ pub async fn run(config: Config) -> Result<(), String> {
             .with_observer(metrics.clone()),
         body_idle: Duration::from_secs(config.body_idle_timeout_secs),
     };
+    if config.public_url.is_none() && !s3_local.ip().is_loopback() {
+        // Presigned URLs sign the host: clients must use the very host they are given.
+        tracing::warn!(
+            address = %s3_local,
+            "presigned URLs will name this address; set --public-url to the host clients use"
+        );
+    }
     let s3_url = config
         .public_url
         .clone()

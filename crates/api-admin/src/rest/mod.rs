@@ -199,6 +199,36 @@ impl AdminApi {
         };
         let key_id = Some(principal.key_id().to_owned());
         let method = req.method().clone();
+        // An account's own keys follow its state, as its S3 and IAM requests do: a suspended
+        // account changes nothing, a migrating one writes nothing.
+        if let Some(account) = principal.own_account()
+            && !matches!(method, Method::GET | Method::HEAD)
+        {
+            match self.inner.engine.meta().get_account(account).await {
+                Ok(a) if a.status == coffer_meta::AccountStatus::Suspended => {
+                    return (
+                        Err(ApiError::Conflict {
+                            code: "AccountSuspended",
+                            message: "the account is suspended".to_owned(),
+                        }),
+                        key_id,
+                    );
+                }
+                Ok(a) if a.status == coffer_meta::AccountStatus::Migrating => {
+                    return (
+                        Err(ApiError::Conflict {
+                            code: "MigrationInProgress",
+                            message:
+                                "the account is being migrated; changes wait until it completes"
+                                    .to_owned(),
+                        }),
+                        key_id,
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => return (Err(e.into()), key_id),
+            }
+        }
         let query = Query::parse(req.uri().query());
         let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
             match request::read_body(req.into_body()).await {
