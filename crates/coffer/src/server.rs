@@ -300,9 +300,21 @@ async fn shutdown_signal() {
             let _ = ctrl_c.await;
             return;
         };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        // SIGHUP reloads certificates (when TLS is on); it never ends the process.
+        let mut hangup =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut ctrl_c = std::pin::pin!(ctrl_c);
+        loop {
+            tokio::select! {
+                _ = ctrl_c.as_mut() => return,
+                _ = term.recv() => return,
+                Some(()) = async {
+                    match hangup.as_mut() {
+                        Some(h) => h.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => tracing::info!("SIGHUP received"),
+            }
         }
     }
     #[cfg(not(unix))]

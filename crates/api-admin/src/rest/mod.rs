@@ -146,7 +146,9 @@ impl AdminApi {
             }
         };
         if let Ok(v) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert("x-request-id", v);
+            response.headers_mut().insert("x-request-id", v.clone());
+            // The same header name as the S3 listener, for tools that read one of them.
+            response.headers_mut().insert("x-amz-request-id", v);
         }
         tracing::info!(
             target: "coffer::admin_access",
