@@ -34,6 +34,8 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn count_accounts(&self) -> Result<u64, MetaError>;
     /// Current usage of an account.
     async fn account_usage(&self, id: &AccountId) -> Result<Usage, MetaError>;
+    /// Current usage of every account that stores anything (one query, for metrics).
+    async fn usage_by_account(&self) -> Result<Vec<(AccountId, Usage)>, MetaError>;
     /// Changes an account's state, quota or bucket limit; returns the account as updated.
     async fn update_account(
         &self,

@@ -136,6 +136,9 @@ pub async fn list_api_keys(api: &Inner, cx: &Ctx) -> Result<ApiResponse, ApiErro
     ))
 }
 
+/// API keys one account (or the operators together) may hold.
+const MAX_KEYS_PER_OWNER: usize = 100;
+
 /// Creates an API key.
 #[utoipa::path(
     post, path = "/api/v1/api-keys", tag = "api-keys", operation_id = "create_api_key",
@@ -146,6 +149,7 @@ pub async fn list_api_keys(api: &Inner, cx: &Ctx) -> Result<ApiResponse, ApiErro
         (status = 401, description = "Missing or invalid API key", body = super::ErrorBody),
         (status = 403, description = "Another account, or an operator key asked by an account key", body = super::ErrorBody),
         (status = 404, description = "No such account", body = super::ErrorBody),
+        (status = 409, description = "Too many API keys for this account", body = super::ErrorBody),
         (status = 413, description = "Body too large", body = super::ErrorBody),
     ),
     security(("api_key" = []))
@@ -172,6 +176,22 @@ pub async fn create_api_key(api: &Inner, cx: &Ctx) -> Result<ApiResponse, ApiErr
                 other?;
             }
         }
+    }
+    // Each key is one more hash to try for unknown keys and one more line in a file rewritten
+    // on every change: bounded per account (and for operators).
+    let owner = account.as_ref().map(ToString::to_string);
+    let existing = api
+        .keys
+        .list()
+        .await
+        .into_iter()
+        .filter(|k| k.account_id == owner)
+        .count();
+    if existing >= MAX_KEYS_PER_OWNER {
+        return Err(ApiError::conflict(
+            "LimitExceeded",
+            format!("at most {MAX_KEYS_PER_OWNER} API keys per account"),
+        ));
     }
     let (key, record) = api
         .keys

@@ -96,6 +96,27 @@ pub fn usage(c: &Connection, id: &AccountId) -> Result<Usage, MetaError> {
     Ok(Usage { bytes, objects })
 }
 
+pub fn usage_by_account(c: &Connection) -> Result<Vec<(AccountId, Usage)>, MetaError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT account_id, sum(bytes), sum(objects) FROM account_usage GROUP BY account_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (id, bytes, objects) = row?;
+        let id = id
+            .parse()
+            .map_err(|_| MetaError::Corrupt(format!("account id {id}")))?;
+        Ok((id, Usage { bytes, objects }))
+    })
+    .collect()
+}
+
 /// Adds to an account's usage inside the caller's transaction.
 pub fn add_usage(c: &Connection, id: &str, bytes: i64, objects: i64) -> Result<(), MetaError> {
     if bytes == 0 && objects == 0 {

@@ -283,6 +283,10 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn usage_by_account(&self) -> Result<Vec<(AccountId, Usage)>, MetaError> {
+        self.read(accounts::usage_by_account).await
+    }
+
     async fn create_access_key(&self, key: AccessKey) -> Result<AccessKey, MetaError> {
         let cipher = self.cipher.clone();
         self.write(move |c| keys::create_access_key(c, &key, &cipher))
