@@ -137,10 +137,12 @@ impl IamApi {
         Ok(None)
     }
 
-    pub(super) async fn add_user_to_group(
+    /// AddUserToGroup (`add`) and RemoveUserFromGroup.
+    pub(super) async fn change_membership(
         &self,
         params: &Params,
         caller: &IamCaller,
+        add: bool,
     ) -> Result<Option<Xml>, IamError> {
         let group = self
             .existing_group(caller, params.required("GroupName")?)
@@ -148,30 +150,20 @@ impl IamApi {
         let user = self
             .existing_user(caller, params.required("UserName")?)
             .await?;
-        Self::authorize(caller, "AddUserToGroup", &group.arn())?;
-        self.engine
-            .meta()
-            .add_user_to_group(&caller.account, &group.group_name, &user.user_name)
-            .await?;
-        Ok(None)
-    }
-
-    pub(super) async fn remove_user_from_group(
-        &self,
-        params: &Params,
-        caller: &IamCaller,
-    ) -> Result<Option<Xml>, IamError> {
-        let group = self
-            .existing_group(caller, params.required("GroupName")?)
-            .await?;
-        let user = self
-            .existing_user(caller, params.required("UserName")?)
-            .await?;
-        Self::authorize(caller, "RemoveUserFromGroup", &group.arn())?;
-        self.engine
-            .meta()
-            .remove_user_from_group(&caller.account, &group.group_name, &user.user_name)
-            .await?;
+        let action = if add {
+            "AddUserToGroup"
+        } else {
+            "RemoveUserFromGroup"
+        };
+        Self::authorize(caller, action, &group.arn())?;
+        let meta = self.engine.meta();
+        if add {
+            meta.add_user_to_group(&caller.account, &group.group_name, &user.user_name)
+                .await?;
+        } else {
+            meta.remove_user_from_group(&caller.account, &group.group_name, &user.user_name)
+                .await?;
+        }
         Ok(None)
     }
 
