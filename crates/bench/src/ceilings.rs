@@ -122,7 +122,7 @@ pub fn measure(dir: &Path, size_mib: u64, budget: Budget) -> Result<CeilingsRepo
         state.update(data);
     });
     let sha256_mib_s = hash_rate(&buffer, budget.cpu, |data, state: &mut sha2::Sha256| {
-        state.update(data);
+        sha2::Digest::update(state, data);
     });
     let crc32c_mib_s = {
         let mut digest = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi);

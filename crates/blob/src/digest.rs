@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use coffer_core::ChecksumAlgorithm;
 use md5::Digest as _;
+use sha2::Digest as _;
 
 /// What one pass over a body computed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
