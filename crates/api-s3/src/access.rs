@@ -7,11 +7,11 @@
 //! Bucket policies and identity policies are cached with bounded staleness; changes made
 //! through this node invalidate them at once.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use coffer_core::AccountId;
+use coffer_core::cache::TtlCache;
 use coffer_engine::{Engine, EngineError};
 use coffer_iam::s3_action::{CopySource, PermissionCheck, S3Target, required_permissions};
 use coffer_iam::{
@@ -27,15 +27,14 @@ use crate::auth::KeyCache;
 use crate::context::{Caller, ClientAddr, SecureTransport, TargetBucket};
 use crate::error::{custom, from_engine};
 
-/// How long cached policies are trusted before they are read again.
+/// How long cached policies and accounts are trusted before they are read again.
 const POLICY_TTL: Duration = Duration::from_secs(5);
 /// How often a key's last-used time is written, at most.
 const KEY_USE_GRANULARITY_MS: i64 = 60_000;
 /// Cached entries at most per cache (cleared when full).
 const CACHE_MAX: usize = 10_000;
 
-type BucketPolicyEntry = (Instant, Option<Arc<BucketPolicy>>);
-type IdentityEntry = (Instant, UserIdentity, Arc<Vec<IdentityPolicy>>);
+type IdentityEntry = (UserIdentity, Arc<Vec<IdentityPolicy>>);
 
 /// Access decisions, shared by the access hook and the handlers that check more than one
 /// permission (DeleteObjects checks each key).
@@ -43,8 +42,9 @@ type IdentityEntry = (Instant, UserIdentity, Arc<Vec<IdentityPolicy>>);
 pub struct AccessControl {
     engine: Engine,
     keys: KeyCache,
-    bucket_policies: Arc<Mutex<HashMap<i64, BucketPolicyEntry>>>,
-    identities: Arc<Mutex<HashMap<(AccountId, String), IdentityEntry>>>,
+    bucket_policies: Arc<TtlCache<i64, Option<Arc<BucketPolicy>>>>,
+    identities: Arc<TtlCache<(AccountId, String), IdentityEntry>>,
+    accounts: Arc<TtlCache<AccountId, Account>>,
 }
 
 fn access_denied() -> S3Error {
@@ -80,8 +80,9 @@ impl AccessControl {
         Self {
             engine,
             keys,
-            bucket_policies: Arc::default(),
-            identities: Arc::default(),
+            bucket_policies: Arc::new(TtlCache::new(POLICY_TTL, CACHE_MAX)),
+            identities: Arc::new(TtlCache::new(POLICY_TTL, CACHE_MAX)),
+            accounts: Arc::new(TtlCache::new(POLICY_TTL, CACHE_MAX)),
         }
     }
 
@@ -92,18 +93,13 @@ impl AccessControl {
 
     /// Forgets a bucket's cached policy (after it was replaced or deleted here).
     pub fn invalidate_bucket_policy(&self, bucket_id: i64) {
-        if let Ok(mut cache) = self.bucket_policies.lock() {
-            cache.remove(&bucket_id);
-        }
+        self.bucket_policies.remove(&bucket_id);
     }
 
     /// The parsed policy of a bucket, if it has one.
     pub async fn bucket_policy(&self, bucket: &Bucket) -> S3Result<Option<Arc<BucketPolicy>>> {
-        if let Ok(cache) = self.bucket_policies.lock()
-            && let Some((at, policy)) = cache.get(&bucket.id)
-            && at.elapsed() < POLICY_TTL
-        {
-            return Ok(policy.clone());
+        if let Some(policy) = self.bucket_policies.get(&bucket.id) {
+            return Ok(policy);
         }
         let document = self
             .engine
@@ -123,12 +119,7 @@ impl AccessControl {
                 }
             },
         };
-        if let Ok(mut cache) = self.bucket_policies.lock() {
-            if cache.len() >= CACHE_MAX {
-                cache.clear();
-            }
-            cache.insert(bucket.id, (Instant::now(), policy.clone()));
-        }
+        self.bucket_policies.insert(bucket.id, policy.clone());
         Ok(policy)
     }
 
@@ -139,11 +130,8 @@ impl AccessControl {
         user_name: &str,
     ) -> S3Result<(UserIdentity, Arc<Vec<IdentityPolicy>>)> {
         let cache_key = (account.clone(), user_name.to_ascii_lowercase());
-        if let Ok(cache) = self.identities.lock()
-            && let Some((at, user, policies)) = cache.get(&cache_key)
-            && at.elapsed() < POLICY_TTL
-        {
-            return Ok((user.clone(), policies.clone()));
+        if let Some(entry) = self.identities.get(&cache_key) {
+            return Ok(entry);
         }
         let (identity, policies) = self
             .engine
@@ -152,23 +140,16 @@ impl AccessControl {
             .map_err(from_engine)?
             .ok_or_else(|| s3_error!(InvalidAccessKeyId))?;
         let policies = Arc::new(policies);
-        if let Ok(mut cache) = self.identities.lock() {
-            if cache.len() >= CACHE_MAX {
-                cache.clear();
-            }
-            cache.insert(
-                cache_key,
-                (Instant::now(), identity.clone(), policies.clone()),
-            );
-        }
+        self.identities
+            .insert(cache_key, (identity.clone(), policies.clone()));
         Ok((identity, policies))
     }
 
-    /// Forgets every cached identity and key (after IAM changes made here).
+    /// Forgets every cached identity, key and account (after IAM or account changes made
+    /// here).
     pub fn invalidate_identities(&self) {
-        if let Ok(mut cache) = self.identities.lock() {
-            cache.clear();
-        }
+        self.identities.clear();
+        self.accounts.clear();
         self.keys.clear();
     }
 
@@ -182,11 +163,17 @@ impl AccessControl {
     }
 
     async fn account(&self, id: &AccountId) -> S3Result<Account> {
-        self.engine
+        if let Some(account) = self.accounts.get(id) {
+            return Ok(account);
+        }
+        let account = self
+            .engine
             .meta()
             .get_account(id)
             .await
-            .map_err(|e| from_engine(e.into()))
+            .map_err(|e| from_engine(e.into()))?;
+        self.accounts.insert(id.clone(), account.clone());
+        Ok(account)
     }
 
     /// Refuses what an account's state forbids for `op`.

@@ -1,10 +1,10 @@
 //! Authentication: the secret of an access key, for s3s's signature verification, through a
 //! cache with bounded staleness.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use coffer_core::cache::TtlCache;
 use coffer_engine::Engine;
 use coffer_meta::AccessKey;
 use s3s::auth::{S3Auth, SecretKey};
@@ -17,30 +17,30 @@ const KEY_TTL: Duration = Duration::from_secs(5);
 /// Cached keys at most (the cache is cleared when full).
 const KEY_CACHE_MAX: usize = 10_000;
 
-/// When a key was read, and what was found.
-type CachedKey = (Instant, AccessKey);
-
 /// Access keys by id, with bounded staleness.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct KeyCache {
-    entries: Arc<Mutex<HashMap<String, CachedKey>>>,
+    entries: Arc<TtlCache<String, AccessKey>>,
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self {
+            entries: Arc::new(TtlCache::new(KEY_TTL, KEY_CACHE_MAX)),
+        }
+    }
 }
 
 impl KeyCache {
     /// Forgets every cached key.
     pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
+        self.entries.clear();
     }
 
     /// The key `access_key_id` (from cache when fresh), or `None` when it does not exist.
     pub async fn get(&self, engine: &Engine, access_key_id: &str) -> S3Result<Option<AccessKey>> {
-        if let Ok(entries) = self.entries.lock()
-            && let Some((at, key)) = entries.get(access_key_id)
-            && at.elapsed() < KEY_TTL
-        {
-            return Ok(Some(key.clone()));
+        if let Some(key) = self.entries.get(access_key_id) {
+            return Ok(Some(key));
         }
         let key = engine
             .meta()
@@ -48,13 +48,8 @@ impl KeyCache {
             .await
             .map_err(|e| from_engine(e.into()))?;
         // Only keys that exist are cached, so requests naming random key ids cannot evict them.
-        if let Some(found) = &key
-            && let Ok(mut entries) = self.entries.lock()
-        {
-            if entries.len() >= KEY_CACHE_MAX {
-                entries.clear();
-            }
-            entries.insert(access_key_id.to_owned(), (Instant::now(), found.clone()));
+        if let Some(found) = &key {
+            self.entries.insert(access_key_id.to_owned(), found.clone());
         }
         Ok(key)
     }

@@ -120,7 +120,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         coffer_core::id::new_request_id().to_lowercase()
     );
     // Access decisions are shared with the IAM and management APIs, which make the S3
-    // listener forget cached keys and identities whenever they change them.
+    // listener forget cached keys, identities and accounts whenever they change them.
     let access = AccessControl::new(engine.clone(), KeyCache::default());
     let on_change: ChangeHook = {
         let access = access.clone();

@@ -5,6 +5,7 @@
 //! types instead of raw strings, so a value that reached the engine has already been validated.
 
 pub mod account;
+pub mod cache;
 pub mod checksum;
 pub mod id;
 pub mod name;

@@ -13,6 +13,7 @@ impl Engine {
         account: &AccountId,
         region: &str,
     ) -> Result<Bucket, EngineError> {
+        self.buckets.remove(name.as_str());
         match self
             .meta
             .create_bucket(name.as_str(), account, region)
@@ -27,10 +28,17 @@ impl Engine {
 
     /// Looks a bucket up by name (any owner); `NoSuchBucket` when absent.
     pub async fn bucket(&self, name: &str) -> Result<Bucket, EngineError> {
-        self.meta
+        if let Some(bucket) = self.buckets.get(name) {
+            return Ok(bucket);
+        }
+        // Only buckets that exist are cached: a miss costs a read, never a wrong NoSuchBucket.
+        let bucket = self
+            .meta
             .get_bucket(name)
             .await?
-            .ok_or(EngineError::NoSuchBucket)
+            .ok_or(EngineError::NoSuchBucket)?;
+        self.buckets.insert(bucket.name.clone(), bucket.clone());
+        Ok(bucket)
     }
 
     /// The account's buckets in name order.
@@ -40,6 +48,8 @@ impl Engine {
 
     /// Deletes an empty bucket.
     pub async fn delete_bucket(&self, bucket: &Bucket) -> Result<(), EngineError> {
-        Ok(self.meta.delete_bucket(bucket.id).await?)
+        let result = self.meta.delete_bucket(bucket.id).await;
+        self.buckets.remove(bucket.name.as_str());
+        Ok(result?)
     }
 }

@@ -31,7 +31,16 @@ pub struct Engine {
     meta: Arc<dyn MetaStore>,
     blobs: FsBlobStore,
     config: Arc<EngineConfig>,
+    /// Buckets by name, read on every request. Writes re-read the bucket inside their
+    /// transaction, so a stale entry can never put an object into a deleted bucket.
+    buckets: Arc<coffer_core::cache::TtlCache<String, coffer_meta::Bucket>>,
 }
+
+/// How long a looked-up bucket is trusted; this node forgets it at once when it creates or
+/// deletes the bucket.
+const BUCKET_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Cached buckets at most.
+const BUCKET_CACHE_MAX: usize = 10_000;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,6 +57,10 @@ impl Engine {
             meta,
             blobs,
             config: Arc::new(config),
+            buckets: Arc::new(coffer_core::cache::TtlCache::new(
+                BUCKET_TTL,
+                BUCKET_CACHE_MAX,
+            )),
         }
     }
 

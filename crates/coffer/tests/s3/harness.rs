@@ -17,11 +17,16 @@ pub const ACCESS_KEY: &str = "AKIACOFFERTESTROOT01";
 /// Secret of [`ACCESS_KEY`].
 pub const SECRET_KEY: &str = "coffer-test-secret-key-0123456789abcdef";
 
+/// The operator key of the management API of every test server.
+pub const OPERATOR_KEY: &str = "coffer-s3-test-operator-key-0123456789";
+
 /// A running server; killed when dropped.
 pub struct TestServer {
     child: Child,
     /// `http://127.0.0.1:PORT`
     pub endpoint: String,
+    /// `http://127.0.0.1:PORT` of the management API.
+    pub admin: String,
     /// The data directory, removed when the server is dropped.
     data_dir_guard: tempfile::TempDir,
 }
@@ -35,12 +40,31 @@ impl TestServer {
     /// Starts a server with extra `coffer server` flags.
     pub fn start_with(extra: &[&str]) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let (child, endpoint) = spawn(data_dir.path(), extra);
+        let (child, endpoint, admin) = spawn(data_dir.path(), extra);
         Self {
             child,
             endpoint,
+            admin,
             data_dir_guard: data_dir,
         }
+    }
+
+    /// Calls the management API as the operator (`path` under `/api/v1`); the status, and
+    /// panics unless it is 2xx.
+    pub async fn manage(&self, method: &str, path: &str, body: Option<serde_json::Value>) {
+        let mut request = reqwest::Client::new()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+                format!("{}/api/v1{path}", self.admin),
+            )
+            .bearer_auth(OPERATOR_KEY);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("send a management request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
     }
 
     /// An S3 client signed with the root key.
@@ -63,7 +87,7 @@ impl Drop for TestServer {
     }
 }
 
-fn spawn(data_dir: &Path, extra: &[&str]) -> (Child, String) {
+fn spawn(data_dir: &Path, extra: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_coffer"))
         .arg("server")
         .arg("--data-dir")
@@ -72,6 +96,7 @@ fn spawn(data_dir: &Path, extra: &[&str]) -> (Child, String) {
         .args(extra)
         .env("COFFER_ROOT_ACCESS_KEY", ACCESS_KEY)
         .env("COFFER_ROOT_SECRET_KEY", SECRET_KEY)
+        .env("COFFER_OPERATOR_API_KEY", OPERATOR_KEY)
         .env("COFFER_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -80,16 +105,20 @@ fn spawn(data_dir: &Path, extra: &[&str]) -> (Child, String) {
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        let mut admin = String::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(endpoint) = line.strip_prefix("Admin endpoint: ") {
+                endpoint.clone_into(&mut admin);
+            }
             if let Some(endpoint) = line.strip_prefix("S3 endpoint: ") {
-                let _ = tx.send(endpoint.to_owned());
+                let _ = tx.send((endpoint.to_owned(), admin.clone()));
             }
         }
     });
-    let endpoint = rx
+    let (endpoint, admin) = rx
         .recv_timeout(Duration::from_secs(30))
-        .expect("the server announces its endpoint within 30 s");
-    (child, endpoint)
+        .expect("the server announces its endpoints within 30 s");
+    (child, endpoint, admin)
 }
 
 /// An S3 client for `endpoint` with the given key (path style, us-east-1).
@@ -341,8 +370,7 @@ impl TestServer {
 pub mod tenancy {
     use coffer_core::AccountId;
     use coffer_meta::{
-        AccessKey, Account, AccountStatus, AccountUpdate, ManagedPolicy, MetaStore, Principal,
-        SqliteMeta, User,
+        AccessKey, Account, AccountStatus, ManagedPolicy, MetaStore, Principal, SqliteMeta, User,
     };
 
     use super::TestServer;
@@ -439,10 +467,5 @@ pub mod tenancy {
                 .await
                 .unwrap();
         }
-    }
-
-    /// Changes an account's state.
-    pub async fn update(meta: &SqliteMeta, account: &AccountId, update: AccountUpdate) {
-        meta.update_account(account, update).await.unwrap();
     }
 }

@@ -3,9 +3,9 @@
 //! and public buckets; then account states, bucket limits and bucket policy operations.
 
 use aws_sdk_s3::Client;
-use coffer_meta::{AccessKeyUpdate, AccountStatus, AccountUpdate, MetaStore};
+use coffer_meta::{AccessKeyUpdate, MetaStore};
 
-use crate::harness::tenancy::{Key, access_key, account, update, user};
+use crate::harness::tenancy::{Key, access_key, account, user};
 use crate::harness::{ACCESS_KEY, TestServer, client_for, error_of};
 
 const PUBLIC_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::a-public/*"}]}"#;
@@ -394,15 +394,15 @@ async fn account_states_gate_requests() {
         .unwrap();
 
     // Over quota: writes that add bytes are refused; reads, listing and deletes work.
-    update(
-        &meta,
-        &b,
-        AccountUpdate {
-            quota_bytes: Some(Some(1000)),
-            ..Default::default()
-        },
-    )
-    .await;
+    // Through the management API, as an operator would: the server applies it at once.
+    let account_path = format!("/accounts/{b}");
+    server
+        .manage(
+            "PATCH",
+            &account_path,
+            Some(serde_json::json!({"quota_bytes": 1000})),
+        )
+        .await;
     let err = s3
         .put_object()
         .bucket("b-data")
@@ -448,16 +448,16 @@ async fn account_states_gate_requests() {
     );
 
     // Migrating: reads work, writes answer 503.
-    update(
-        &meta,
-        &b,
-        AccountUpdate {
-            quota_bytes: Some(None),
-            status: Some(AccountStatus::Migrating),
-            ..Default::default()
-        },
-    )
-    .await;
+    server
+        .manage(
+            "PATCH",
+            &account_path,
+            Some(serde_json::json!({"quota_bytes": null})),
+        )
+        .await;
+    server
+        .manage("POST", &format!("{account_path}/migration/start"), None)
+        .await;
     let err = s3
         .put_object()
         .bucket("b-data")
@@ -483,15 +483,9 @@ async fn account_states_gate_requests() {
         .unwrap();
 
     // Suspended: everything is refused, including reads.
-    update(
-        &meta,
-        &b,
-        AccountUpdate {
-            status: Some(AccountStatus::Suspended),
-            ..Default::default()
-        },
-    )
-    .await;
+    server
+        .manage("POST", &format!("{account_path}/suspend"), None)
+        .await;
     let err = s3
         .get_object()
         .bucket("b-data")
@@ -506,16 +500,16 @@ async fn account_states_gate_requests() {
     server.client().list_buckets().send().await.unwrap();
 
     // Bucket limit.
-    update(
-        &meta,
-        &b,
-        AccountUpdate {
-            status: Some(AccountStatus::Active),
-            bucket_limit: Some(1),
-            ..Default::default()
-        },
-    )
-    .await;
+    server
+        .manage("POST", &format!("{account_path}/resume"), None)
+        .await;
+    server
+        .manage(
+            "PATCH",
+            &account_path,
+            Some(serde_json::json!({"bucket_limit": 1})),
+        )
+        .await;
     let err = s3
         .create_bucket()
         .bucket("b-second")
