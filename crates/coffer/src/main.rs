@@ -49,7 +49,8 @@ fn main() -> std::process::ExitCode {
                     return std::process::ExitCode::from(2);
                 }
             };
-            server::init_logging(&config);
+            // Held to the end of the process: dropping it flushes the log lines still queued.
+            let _log_guard = server::init_logging(&config);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 // Blob batches and metadata reads are short blocking tasks; a bounded pool keeps
                 // threads (and their stacks and allocator arenas) bounded under slow disks.

@@ -71,7 +71,13 @@ impl RequestObserver for Metrics {
         let Ok(mut operations) = self.operations.lock() else {
             return;
         };
-        let stats = operations.entry(record.operation.to_owned()).or_default();
+        // The name is allocated once per operation, not once per request.
+        if !operations.contains_key(record.operation) {
+            operations.insert(record.operation.to_owned(), OperationStats::default());
+        }
+        let Some(stats) = operations.get_mut(record.operation) else {
+            return;
+        };
         *stats.by_status.entry(record.status).or_default() += 1;
         let seconds = record.elapsed.as_secs_f64();
         for (bucket, bound) in stats.buckets.iter_mut().zip(LATENCY_BUCKETS) {
