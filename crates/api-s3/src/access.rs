@@ -4,8 +4,8 @@
 //! (suspended: nothing; migrating: no writes; over quota: no writes that add bytes), then the
 //! policies: the caller's identity policies and the bucket policy, combined by `coffer-iam` as
 //! AWS combines them. Anonymous callers get only what a bucket policy grants to everyone.
-//! Bucket policies and identity policies are cached with bounded staleness; changes made
-//! through this node invalidate them at once.
+//! Bucket policies, identity policies and accounts are cached with bounded staleness; changes
+//! made through this node invalidate them at once.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -133,10 +133,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let access = AccessControl::new(engine.clone(), KeyCache::default());
     let on_change: ChangeHook = {
         let access = access.clone();
-        Arc::new(move || {
-            access.keys().clear();
-            access.invalidate_identities();
-        })
+        Arc::new(move || access.invalidate_identities())
     };
     let s3 = build_service_with_access(
         engine.clone(),
