@@ -6,6 +6,7 @@ mod bootstrap;
 mod cli;
 mod config;
 mod listener;
+mod logwriter;
 mod metrics;
 mod query_api;
 mod server;
@@ -49,8 +50,14 @@ fn main() -> std::process::ExitCode {
                     return std::process::ExitCode::from(2);
                 }
             };
-            // Held to the end of the process: dropping it flushes the log lines still queued.
-            let _log_guard = server::init_logging(&config);
+            // Held to the end of the process: dropping it writes the log lines still gathered.
+            let _log_guard = match server::init_logging(&config) {
+                Ok(guard) => guard,
+                Err(e) => {
+                    eprintln!("coffer: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 // Blob batches and metadata reads are short blocking tasks; a bounded pool keeps
                 // threads (and their stacks and allocator arenas) bounded under slow disks.

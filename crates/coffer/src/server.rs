@@ -35,18 +35,15 @@ const GARBAGE_GRACE: Duration = Duration::from_mins(15);
 
 /// Installs the `tracing` subscriber (text or JSON lines on standard error).
 ///
-/// Lines are handed to a writer thread that writes them in batches: one access-log line per
-/// request was one `write` system call on the request path. Nothing is dropped (a full queue
-/// makes the logging thread wait); the returned guard flushes what is queued when dropped.
-pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
+/// Lines gather in memory and a writer thread writes them in batches (see `logwriter`): nothing
+/// is dropped, and the returned guard writes what is left when dropped.
+pub fn init_logging(config: &Config) -> Result<crate::logwriter::FlushGuard, String> {
     // s3s logs every failed request at error level (and requests at debug, with their
     // Authorization header); Coffer writes its own access log instead.
     let filter = tracing_subscriber::EnvFilter::try_new(format!("{},s3s=off", config.log))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=off"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("coffer-log")
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    let (writer, guard) = crate::logwriter::BatchedWriter::new(Box::new(std::io::stderr()))
+        .map_err(|e| format!("cannot start the log writer: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -56,7 +53,7 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
     } else {
         builder.init();
     }
-    guard
+    Ok(guard)
 }
 
 /// Runs the server until SIGINT or SIGTERM.

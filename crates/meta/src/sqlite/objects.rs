@@ -168,30 +168,49 @@ fn new_version_id() -> String {
 /// Owner, size, delete-marker flag, blob id, manifest upload id and bucket of a version row.
 type VersionStorage = (String, i64, bool, Option<String>, Option<String>, i64);
 
-/// Removes one version row and queues the bytes it held; returns its size when it was a
-/// real version (for usage accounting).
+/// Reads the columns `DELETE … RETURNING` gives back about a removed version row: owner_account,
+/// size, is_delete_marker, blob_id, upload_id, bucket_id.
+fn removed(r: &Row<'_>) -> rusqlite::Result<VersionStorage> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+/// Removes one version row and queues the bytes it held (one statement: `DELETE … RETURNING`).
 fn remove_version_row(c: &Connection, id: i64) -> Result<(), MetaError> {
-    let row: Option<VersionStorage> = c
+    let row = c
         .prepare_cached(
-            "SELECT owner_account, size, is_delete_marker, blob_id, upload_id, bucket_id
-             FROM objects WHERE id = ?1",
+            "DELETE FROM objects WHERE id = ?1
+             RETURNING owner_account, size, is_delete_marker, blob_id, upload_id, bucket_id",
         )?
-        .query_row([id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
+        .query_row([id], removed)
         .optional()?;
+    release_storage(c, row)
+}
+
+/// Removes the current row of `key` (an unversioned bucket's only row), if any, and queues the
+/// bytes it held.
+fn remove_current_row(c: &Connection, bucket_id: i64, key: &str) -> Result<(), MetaError> {
+    let row = c
+        .prepare_cached(
+            "DELETE FROM objects WHERE bucket_id = ?1 AND key = ?2 AND is_latest = 1
+             RETURNING owner_account, size, is_delete_marker, blob_id, upload_id, bucket_id",
+        )?
+        .query_row(params![bucket_id, key], removed)
+        .optional()?;
+    release_storage(c, row)
+}
+
+/// Queues the blob or parts of a removed row and takes its size off the usage counters.
+fn release_storage(c: &Connection, row: Option<VersionStorage>) -> Result<(), MetaError> {
     let Some((owner, size, is_delete_marker, blob_id, upload_id, bucket_id)) = row else {
         return Ok(());
     };
-    c.prepare_cached("DELETE FROM objects WHERE id = ?1")?
-        .execute([id])?;
     if let Some(blob_id) = blob_id {
         queue_garbage(c, &blob_id)?;
     }
@@ -393,9 +412,7 @@ pub fn delete_object(
     }
     let versioning = bucket_versioning(c, bucket_id)?;
     if versioning == Versioning::Unversioned {
-        if let Some((id, _, _, _)) = current_row(c, bucket_id, key)? {
-            remove_version_row(c, id)?;
-        }
+        remove_current_row(c, bucket_id, key)?;
         return Ok(DeleteOutcome::default());
     }
     let marker_version = retire_current(c, bucket_id, key)?;
