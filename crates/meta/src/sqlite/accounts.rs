@@ -3,27 +3,9 @@
 use coffer_core::AccountId;
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use super::usage::{add_bucket_usage, add_usage};
+
 use crate::{Account, AccountStatus, AccountUpdate, MetaError, Usage};
-
-/// Number of usage shards per account.
-const USAGE_SHARDS: i64 = 8;
-
-/// Adds to a bucket's usage inside the caller's transaction.
-pub fn add_bucket_usage(
-    c: &Connection,
-    bucket_id: i64,
-    bytes: i64,
-    objects: i64,
-) -> Result<(), MetaError> {
-    let shard = rand::random_range(0..USAGE_SHARDS);
-    c.prepare_cached(
-        "INSERT INTO bucket_usage (bucket_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (bucket_id, shard) DO UPDATE
-         SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
-    )?
-    .execute(params![bucket_id, shard, bytes, objects])?;
-    Ok(())
-}
 
 pub fn bucket_usage(c: &Connection, bucket_id: i64) -> Result<Usage, MetaError> {
     let (bytes, objects) = c
@@ -118,20 +100,6 @@ pub fn usage_by_account(c: &Connection) -> Result<Vec<(AccountId, Usage)>, MetaE
 }
 
 /// Adds to an account's usage inside the caller's transaction.
-pub fn add_usage(c: &Connection, id: &str, bytes: i64, objects: i64) -> Result<(), MetaError> {
-    if bytes == 0 && objects == 0 {
-        return Ok(());
-    }
-    let shard = rand::random_range(0..USAGE_SHARDS);
-    c.prepare_cached(
-        "INSERT INTO account_usage (account_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (account_id, shard) DO UPDATE
-         SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
-    )?
-    .execute(params![id, shard, bytes, objects])?;
-    Ok(())
-}
-
 pub fn update_account(
     c: &Connection,
     id: &AccountId,

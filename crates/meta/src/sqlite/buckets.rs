@@ -99,7 +99,7 @@ pub fn delete_bucket(c: &Connection, bucket_id: i64) -> Result<(), MetaError> {
         return Err(MetaError::BucketNotEmpty);
     }
     let deleted = c.execute("DELETE FROM buckets WHERE id = ?1", [bucket_id])?;
-    c.execute("DELETE FROM bucket_usage WHERE bucket_id = ?1", [bucket_id])?;
+    super::usage::drop_bucket_usage(c, bucket_id)?;
     if deleted == 0 {
         return Err(MetaError::NoSuchBucket);
     }

@@ -13,6 +13,7 @@ mod keys;
 mod multipart;
 mod objects;
 mod schema;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -197,6 +198,7 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Job>) {
             tracing::error!(error = %e, writes = jobs.len(), "metadata transaction could not begin");
             continue;
         }
+        usage::begin_group();
         // Set when a savepoint could not be closed: the group's state is then unknown and the
         // whole group is rolled back.
         let mut broken = None;
@@ -218,6 +220,7 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Job>) {
             } else {
                 conn.execute_batch("ROLLBACK TO job; RELEASE job")
             };
+            usage::end_job(ok && end.is_ok());
             notifies.push(notify);
             if let Err(e) = end {
                 broken = Some(MetaError::Database(format!("savepoint: {e}")));
@@ -226,10 +229,11 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Job>) {
         }
         let commit = match broken {
             Some(e) => Err(e),
-            None => {
+            None => usage::finish_group(conn).and_then(|()| {
                 run_cached(conn, "COMMIT").map_err(|e| MetaError::Database(format!("commit: {e}")))
-            }
+            }),
         };
+        usage::abandon_group();
         if let Err(e) = &commit {
             tracing::error!(error = %e, writes = notifies.len(), "metadata group rolled back");
             let _ = conn.execute_batch("ROLLBACK");
