@@ -252,28 +252,37 @@ where
 }
 
 impl Engine {
-    /// Current objects of a bucket.
+    /// Current objects of a bucket. The whole walk runs on one read connection in one blocking
+    /// task: a delimiter listing seeks once per common prefix, and a hop to a blocking thread
+    /// for each seek made listing ten folders cost ten hops.
     pub async fn list_objects(
         &self,
         bucket: &Bucket,
         query: ListQuery<i64>,
     ) -> Result<Page<ObjectSummary, i64>, EngineError> {
         let upper = prefix_successor(&query.prefix).filter(|_| !query.prefix.is_empty());
-        let meta = self.meta.clone();
-        let bucket_id = bucket.id;
-        fold(query, move |cursor, limit| {
-            let meta = meta.clone();
-            let upper = upper.clone();
-            async move {
-                Ok(meta
-                    .scan_objects(bucket_id, cursor.bound, upper, limit)
-                    .await?)
-            }
-        })
-        .await
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.meta
+            .with_object_scanner(
+                bucket.id,
+                Box::new(move |scanner| {
+                    // Every scan is synchronous, so the walk's future never waits: polling it
+                    // to completion here blocks on nothing but the scans themselves.
+                    let page = futures::executor::block_on(fold(query, |cursor, limit| {
+                        std::future::ready(
+                            scanner
+                                .scan(&cursor.bound, upper.as_deref(), limit)
+                                .map_err(EngineError::from),
+                        )
+                    }));
+                    let _ = tx.send(page);
+                }),
+            )
+            .await?;
+        rx.await
+            .map_err(|_| EngineError::Internal("listing walk ended without a page".into()))?
     }
 
-    /// Every version and delete marker of a bucket.
     pub async fn list_versions(
         &self,
         bucket: &Bucket,

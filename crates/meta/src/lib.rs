@@ -13,7 +13,7 @@ pub mod store;
 pub use identity::*;
 pub use model::*;
 pub use sqlite::SqliteMeta;
-pub use store::{MetaStore, ScanBound};
+pub use store::{MetaStore, ObjectScanner, ScanBound, ScanWork};
 
 /// A failure of the metadata layer, named for the domain condition it reports.
 #[derive(Debug, thiserror::Error)]

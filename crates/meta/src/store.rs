@@ -20,6 +20,22 @@ pub enum ScanBound {
     Excluded(String),
 }
 
+/// Scans of one bucket's current objects on one read connection, for a walk that needs many
+/// (a delimiter listing seeks once past every common prefix). Synchronous: it runs inside
+/// [`MetaStore::with_object_scanner`], off the async workers.
+pub trait ObjectScanner {
+    /// Like [`MetaStore::scan_objects`].
+    fn scan(
+        &mut self,
+        lower: &ScanBound,
+        upper: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ObjectSummary>, MetaError>;
+}
+
+/// The work given to [`MetaStore::with_object_scanner`].
+pub type ScanWork = Box<dyn FnOnce(&mut dyn ObjectScanner) + Send>;
+
 /// Everything Coffer persists besides blob bytes. Implementations make each method one
 /// transaction: a method that returns `Ok` has committed durably.
 #[async_trait]
@@ -232,6 +248,10 @@ pub trait MetaStore: Send + Sync + 'static {
         upper: Option<String>,
         limit: usize,
     ) -> Result<Vec<ObjectSummary>, MetaError>;
+    /// Runs `work` with a scanner of the bucket's current objects, all on one read connection
+    /// and one blocking task (instead of one hop per scan). `work` returns its result through
+    /// what it captured.
+    async fn with_object_scanner(&self, bucket_id: i64, work: ScanWork) -> Result<(), MetaError>;
     /// All versions and delete markers in (key ascending, newest first) order, starting after
     /// `(key, row id)` when given, within `[lower, upper)`.
     async fn scan_versions(

@@ -652,6 +652,32 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn with_object_scanner(
+        &self,
+        bucket_id: i64,
+        work: crate::ScanWork,
+    ) -> Result<(), MetaError> {
+        struct Scanner<'c> {
+            conn: &'c Connection,
+            bucket_id: i64,
+        }
+        impl crate::ObjectScanner for Scanner<'_> {
+            fn scan(
+                &mut self,
+                lower: &ScanBound,
+                upper: Option<&str>,
+                limit: usize,
+            ) -> Result<Vec<ObjectSummary>, MetaError> {
+                objects::scan_objects(self.conn, self.bucket_id, lower, upper, limit)
+            }
+        }
+        self.read(move |conn| {
+            work(&mut Scanner { conn, bucket_id });
+            Ok(())
+        })
+        .await
+    }
+
     async fn scan_versions(
         &self,
         bucket_id: i64,
