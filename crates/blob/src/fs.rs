@@ -37,6 +37,25 @@ fn open_direct(path: &Path) -> std::io::Result<File> {
     }
 }
 
+/// Reads into `target` (aligned in memory) from `start` (aligned in the file) until `need`
+/// bytes or the end of the file; returns how many were read.
+fn read_aligned(file: &File, target: &mut [u8], start: u64, need: usize) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < need {
+        let n = std::os::unix::fs::FileExt::read_at(
+            file,
+            &mut target[filled..],
+            start + filled as u64,
+        )?;
+        filled += n;
+        // Only the end of the file gives a short read (and the next one would be misaligned).
+        if n == 0 || n % DIRECT_ALIGN != 0 {
+            break;
+        }
+    }
+    Ok(filled)
+}
+
 fn short_blob() -> BlobError {
     BlobError::Io(std::io::Error::new(
         std::io::ErrorKind::UnexpectedEof,
@@ -486,30 +505,22 @@ impl BlobReader {
         // the blocking task.
         let mut buf: Vec<u8> = Vec::with_capacity(span + DIRECT_ALIGN);
         self.inflight = Some(tokio::task::spawn_blocking(move || {
-            let file = match file {
+            let path = path.map_err(|_| BlobError::InvalidId)?;
+            let mut file = match file {
                 Some(f) => f,
-                None => {
-                    let path = path.map_err(|_| BlobError::InvalidId)?;
-                    open_direct(&path).map_err(|e| missing_or_io(e, &blob_id))?
-                }
+                None => open_direct(&path).map_err(|e| missing_or_io(e, &blob_id))?,
             };
             buf.resize(span + DIRECT_ALIGN, 0);
             let pad = (DIRECT_ALIGN - buf.as_ptr().addr() % DIRECT_ALIGN) % DIRECT_ALIGN;
             let target = &mut buf[pad..pad + span];
-            let mut filled = 0;
-            while filled < lead + want {
-                let n = std::os::unix::fs::FileExt::read_at(
-                    &file,
-                    &mut target[filled..],
-                    start + filled as u64,
-                )?;
-                filled += n;
-                // Only the end of the file gives a short read (and the next one would be
-                // misaligned).
-                if n == 0 || n % DIRECT_ALIGN != 0 {
-                    break;
+            let filled = match read_aligned(&file, target, start, lead + want) {
+                // A device with larger blocks than DIRECT_ALIGN: the page cache it is.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    file = File::open(&path).map_err(|e| missing_or_io(e, &blob_id))?;
+                    read_aligned(&file, target, start, lead + want)?
                 }
-            }
+                other => other?,
+            };
             if filled < lead + want {
                 return Err(short_blob());
             }
