@@ -147,6 +147,9 @@ files=()
 for scenario in ${scenarios//,/ }; do
     for label in "${labels[@]}"; do
         echo "== $scenario on $label"
+        # Peers that do not fsync leave dirty pages behind; flush them now so their writeback
+        # does not land on the next server's phase.
+        sync
         file=$out/$label-$scenario.txt
         timeout "${BENCH_TIMEOUT_SECS:-3600}" "$bench" run --endpoint "${endpoint_of[$label]}" \
             --access-key "$BENCH_ACCESS_KEY" --secret-key "$BENCH_SECRET_KEY" \

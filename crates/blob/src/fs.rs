@@ -127,6 +127,9 @@ impl FsBlobStore {
             stream: len >= FLUSH_WINDOW,
             file: None,
             inflight: None,
+            ahead: None,
+            next_offset: offset,
+            undispatched: len,
         }
     }
 
@@ -446,10 +449,16 @@ pub struct BlobReader {
     blob_id: String,
     offset: u64,
     remaining: u64,
-    /// A large range: read with `O_DIRECT`, outside the page cache (see [`drop_pages`]).
+    /// A large range: read with `O_DIRECT`, outside the page cache (see [`drop_pages`]), two
+    /// chunks in flight.
     stream: bool,
     file: Option<File>,
     inflight: Option<ReadTask>,
+    /// The read after `inflight` (large ranges only).
+    ahead: Option<ReadTask>,
+    /// Where the next read to start begins, and how much of the range no read has asked for.
+    next_offset: u64,
+    undispatched: u64,
 }
 
 impl BlobReader {
@@ -460,9 +469,6 @@ impl BlobReader {
 
     /// Starts reading the next chunk on a blocking task.
     fn start_read(&mut self, file: Option<File>) {
-        if self.stream {
-            return self.start_direct_read(file);
-        }
         let want = usize::try_from(self.remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
         let path = self.path.clone();
         let (blob_id, offset) = (self.blob_id.clone(), self.offset);
@@ -493,18 +499,20 @@ impl BlobReader {
     /// Reads are aligned to [`DIRECT_ALIGN`] in the file and in memory; the chunk handed out is
     /// the requested slice of the aligned buffer. Where the filesystem refuses `O_DIRECT`, the
     /// same aligned reads go through the page cache.
-    fn start_direct_read(&mut self, file: Option<File>) {
-        let want = usize::try_from(self.remaining.min(STREAM_READ_CHUNK as u64))
+    fn start_direct_read(&mut self, file: Option<File>) -> ReadTask {
+        let want = usize::try_from(self.undispatched.min(STREAM_READ_CHUNK as u64))
             .unwrap_or(STREAM_READ_CHUNK);
         let path = self.path.clone();
-        let (blob_id, offset) = (self.blob_id.clone(), self.offset);
+        let (blob_id, offset) = (self.blob_id.clone(), self.next_offset);
+        self.next_offset += want as u64;
+        self.undispatched -= want as u64;
         let start = offset - offset % DIRECT_ALIGN as u64;
         let lead = (offset - start) as usize;
         let span = (lead + want).next_multiple_of(DIRECT_ALIGN);
         // Allocated on the async worker that frees it (see `start_read`); zeroed and aligned by
         // the blocking task.
         let mut buf: Vec<u8> = Vec::with_capacity(span + DIRECT_ALIGN);
-        self.inflight = Some(tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let path = path.map_err(|_| BlobError::InvalidId)?;
             let mut file = match file {
                 Some(f) => f,
@@ -526,7 +534,59 @@ impl BlobReader {
             }
             let bytes = Bytes::from(buf).slice(pad + lead..pad + lead + want);
             Ok((file, bytes))
-        }));
+        })
+    }
+
+    /// [`Self::poll_chunk`] for a large range: chunks are handed out in order while up to two
+    /// reads run (each on its own descriptor of the file, at its own offset), so the device
+    /// always has the next read queued while one is sent.
+    fn poll_direct(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, BlobError>>> {
+        use std::task::Poll;
+        if self.inflight.is_none() {
+            if self.undispatched == 0 {
+                return Poll::Ready(None);
+            }
+            let file = self.file.take();
+            self.inflight = Some(self.start_direct_read(file));
+        }
+        let Some(task) = self.inflight.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let result = match std::pin::Pin::new(task).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
+        self.inflight = self.ahead.take();
+        let failed = |reader: &mut Self, e: BlobError| {
+            reader.remaining = 0;
+            reader.undispatched = 0;
+            reader.inflight = None;
+            Poll::Ready(Some(Err(e)))
+        };
+        match result {
+            Ok(Ok((file, bytes))) => {
+                self.remaining -= bytes.len() as u64;
+                self.offset += bytes.len() as u64;
+                while self.undispatched > 0 && self.ahead.is_none() {
+                    let clone = match file.try_clone() {
+                        Ok(clone) => clone,
+                        Err(e) => return failed(self, BlobError::Io(e)),
+                    };
+                    let task = self.start_direct_read(Some(clone));
+                    if self.inflight.is_none() {
+                        self.inflight = Some(task);
+                    } else {
+                        self.ahead = Some(task);
+                    }
+                }
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Ok(Err(e)) => failed(self, e),
+            Err(e) => failed(self, BlobError::Io(std::io::Error::other(e))),
+        }
     }
 
     /// Polls for the next chunk. While the caller sends one chunk, the next is being read.
@@ -535,6 +595,9 @@ impl BlobReader {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<Bytes, BlobError>>> {
         use std::task::Poll;
+        if self.stream {
+            return self.poll_direct(cx);
+        }
         if self.inflight.is_none() {
             if self.remaining == 0 {
                 return Poll::Ready(None);
