@@ -103,9 +103,10 @@ impl FsBlobStore {
             fsync: self.fsync,
             state: Some(WriterState {
                 file: None,
-                digester: Digester::new(algorithms),
                 written: 0,
             }),
+            digester: Some(Digester::new(algorithms)),
+            hashing: None,
             flush: None,
             flushed_at: 0,
             pending: Vec::new(),
@@ -266,18 +267,19 @@ fn drop_pages(file: &File, offset: u64, len: u64) {
 
 struct WriterState {
     file: Option<File>,
-    digester: Digester,
     /// Bytes written to the file so far.
     written: u64,
 }
 
 type WriteTask = tokio::task::JoinHandle<Result<WriterState, BlobError>>;
+type HashTask = tokio::task::JoinHandle<Digester>;
 
 /// A blob being written. Feed it with [`BlobWriter::write`], then [`BlobWriter::finish`];
 /// dropping it without finishing removes the temporary file.
 ///
-/// Each batch of bytes is hashed and written by a short blocking task, so a slow client never
-/// holds a thread of the blocking pool between batches.
+/// Each batch of bytes is hashed by one short blocking task and written by another, so a slow
+/// client never holds a thread of the blocking pool between batches, and hashing batch N+1 runs
+/// while batch N is written (MD5 is most of a PUT's CPU and runs on one core).
 pub struct BlobWriter {
     blob_id: String,
     tmp_path: PathBuf,
@@ -285,9 +287,12 @@ pub struct BlobWriter {
     blobs_root: PathBuf,
     fsync: bool,
     state: Option<WriterState>,
+    /// The digests so far, while no batch is being hashed.
+    digester: Option<Digester>,
     pending: Vec<Bytes>,
     pending_len: usize,
     inflight: Option<WriteTask>,
+    hashing: Option<HashTask>,
     /// A background `fdatasync` of the file, started every [`FLUSH_WINDOW`] bytes.
     flush: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// `written` when the last background flush started.
@@ -323,18 +328,45 @@ impl BlobWriter {
         Ok(())
     }
 
-    /// Sends the pending bytes to a blocking task (creating the file on the first batch).
-    async fn dispatch(&mut self) -> Result<(), BlobError> {
-        self.settle().await?;
-        if self.pending.is_empty() && self.state.as_ref().is_some_and(|s| s.file.is_some()) {
-            return Ok(());
+    /// Waits for the batch being hashed, if any, and takes the digester back.
+    async fn settle_hash(&mut self) -> Result<(), BlobError> {
+        if let Some(task) = self.hashing.as_mut() {
+            let result = task.await;
+            self.hashing = None;
+            self.digester = Some(result.map_err(|e| BlobError::Io(std::io::Error::other(e)))?);
         }
+        Ok(())
+    }
+
+    /// Sends the pending bytes to be hashed and written, each by a blocking task (creating the
+    /// file on the first batch). Each waits for its own previous batch only: the hash of this
+    /// batch runs while the previous one is still being written.
+    async fn dispatch(&mut self) -> Result<(), BlobError> {
+        if self.pending.is_empty() {
+            self.settle().await?;
+            if self.state.as_ref().is_some_and(|s| s.file.is_some()) {
+                return Ok(());
+            }
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_len = 0;
+        self.settle_hash().await?;
+        let mut digester = self
+            .digester
+            .take()
+            .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
+        let to_hash = batch.clone();
+        self.hashing = Some(tokio::task::spawn_blocking(move || {
+            for chunk in &to_hash {
+                digester.update(chunk);
+            }
+            digester
+        }));
+        self.settle().await?;
         let mut state = self
             .state
             .take()
             .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
-        let batch = std::mem::take(&mut self.pending);
-        self.pending_len = 0;
         self.maybe_flush(&state)?;
         let tmp_path = self.tmp_path.clone();
         self.inflight = Some(tokio::task::spawn_blocking(move || {
@@ -343,7 +375,6 @@ impl BlobWriter {
                 None => state.file.insert(File::create(&tmp_path)?),
             };
             for chunk in &batch {
-                state.digester.update(chunk);
                 file.write_all(chunk)?;
                 state.written += chunk.len() as u64;
             }
@@ -385,6 +416,11 @@ impl BlobWriter {
     pub async fn finish(mut self) -> Result<(String, BodyDigest), BlobError> {
         self.dispatch().await?;
         self.settle().await?;
+        self.settle_hash().await?;
+        let digester = self
+            .digester
+            .take()
+            .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
         if let Some(flush) = self.flush.take() {
             flush
                 .await
@@ -411,7 +447,7 @@ impl BlobWriter {
             if fsync {
                 File::open(parent)?.sync_all()?;
             }
-            Ok(state.digester.finish())
+            Ok(digester.finish())
         })
         .await
         .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
