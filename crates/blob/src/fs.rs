@@ -253,8 +253,9 @@ const FLUSH_WINDOW: u64 = 16 * 1024 * 1024;
 /// made durable, or only read), so their pages are freed at once and reused by the next window
 /// of the same transfer.
 ///
-/// Blobs of [`FLUSH_WINDOW`] and more stream through the page cache this way, on upload and on
-/// download, instead of claiming fresh memory for every byte. A multi-GiB transfer would evict
+/// Uploads of [`FLUSH_WINDOW`] and more stream through the page cache this way instead of
+/// claiming fresh memory for every byte (large ranges are downloaded with `O_DIRECT`, outside
+/// it). A multi-GiB transfer would evict
 /// hotter data anyway, and on virtual machines whose memory the host maps on first touch (and
 /// takes back when the guest frees it) filling the page cache with cold pages made every copy
 /// into it several times dearer: a 1 GiB upload after a few GB of other writes went from
