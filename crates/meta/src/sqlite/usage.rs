@@ -160,29 +160,42 @@ pub fn drop_bucket_usage(c: &Connection, bucket_id: i64) -> Result<(), MetaError
 }
 
 fn write_account(c: &Connection, id: &str, bytes: i64, objects: i64) -> Result<(), MetaError> {
-    if bytes == 0 && objects == 0 {
-        return Ok(());
-    }
-    let shard = rand::random_range(0..USAGE_SHARDS);
-    c.prepare_cached(
+    write_shard(
+        c,
         "INSERT INTO account_usage (account_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (account_id, shard) DO UPDATE
          SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
-    )?
-    .execute(params![id, shard, bytes, objects])?;
-    Ok(())
+        &id,
+        bytes,
+        objects,
+    )
 }
 
 fn write_bucket(c: &Connection, bucket_id: i64, bytes: i64, objects: i64) -> Result<(), MetaError> {
+    write_shard(
+        c,
+        "INSERT INTO bucket_usage (bucket_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (bucket_id, shard) DO UPDATE
+         SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
+        &bucket_id,
+        bytes,
+        objects,
+    )
+}
+
+/// Adds to one random shard of a counter with `upsert` (owner, shard, bytes, objects).
+fn write_shard(
+    c: &Connection,
+    upsert: &str,
+    owner: &dyn rusqlite::ToSql,
+    bytes: i64,
+    objects: i64,
+) -> Result<(), MetaError> {
     if bytes == 0 && objects == 0 {
         return Ok(());
     }
     let shard = rand::random_range(0..USAGE_SHARDS);
-    c.prepare_cached(
-        "INSERT INTO bucket_usage (bucket_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (bucket_id, shard) DO UPDATE
-         SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
-    )?
-    .execute(params![bucket_id, shard, bytes, objects])?;
+    c.prepare_cached(upsert)?
+        .execute(params![owner, shard, bytes, objects])?;
     Ok(())
 }
