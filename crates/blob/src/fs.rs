@@ -4,7 +4,7 @@
 //! and hashing never run on async workers, and a slow client holds no thread while it dawdles.
 
 use std::fs::{self, File};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -103,6 +103,9 @@ impl FsBlobStore {
             fsync: self.fsync,
             state: Some(WriterState {
                 file: None,
+                direct: None,
+                direct_refused: false,
+                carry: Vec::new(),
                 written: 0,
             }),
             digester: Some(Digester::new(algorithms)),
@@ -278,10 +281,130 @@ fn drop_pages(file: &File, offset: u64, len: u64) {
     }
 }
 
+/// Bytes of a large blob gathered in memory (aligned) before one `O_DIRECT` write: a
+/// [`LARGE_WRITE_BATCH`] and the overshoot of its last chunk, so a batch is one write.
+const DIRECT_STAGE: usize = LARGE_WRITE_BATCH + 128 * 1024;
+
+thread_local! {
+    /// The aligned staging buffer of `O_DIRECT` writes, one per blocking thread (not per
+    /// upload): memory stays bounded by the pool size however many uploads run at once.
+    static DIRECT_STAGING: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Opens the temporary file of a blob a second time, for `O_DIRECT` writes; `None` where the
+/// filesystem refuses them.
+fn open_direct_write(path: &Path) -> std::io::Result<Option<File>> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    match fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(path)
+    {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
 struct WriterState {
     file: Option<File>,
-    /// Bytes written to the file so far.
+    /// The file opened with `O_DIRECT`, once the blob has passed [`LARGE_BLOB`].
+    direct: Option<File>,
+    /// The filesystem (or device) refused `O_DIRECT`: every byte goes through `file`.
+    direct_refused: bool,
+    /// Received bytes past the last aligned `O_DIRECT` write (fewer than [`DIRECT_ALIGN`]);
+    /// they go with the next batch, or through `file` at the end.
+    carry: Vec<u8>,
+    /// Bytes written to the file so far (the carry not included).
     written: u64,
+}
+
+impl WriterState {
+    /// Writes through the page cache at the end of what is written.
+    fn write_buffered(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let file = self.file.as_ref().ok_or(std::io::ErrorKind::NotFound)?;
+        std::os::unix::fs::FileExt::write_all_at(file, bytes, self.written)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Writes one batch of a large blob with `O_DIRECT`, outside the page cache (see
+    /// [`drop_pages`] for why): the bytes are gathered into an aligned staging buffer and
+    /// written in whole blocks; the unaligned rest waits in `carry`. Falls back to the page
+    /// cache for good where the filesystem refuses.
+    fn write_direct(&mut self, path: &Path, batch: &[Bytes]) -> std::io::Result<()> {
+        if self.direct.is_none() && !self.direct_refused {
+            self.direct = open_direct_write(path)?;
+            self.direct_refused = self.direct.is_none();
+        }
+        if self.direct.is_none() {
+            for chunk in batch {
+                self.write_buffered(chunk)?;
+            }
+            return Ok(());
+        }
+        let mut rest: &[u8] = &[];
+        let mut chunks = batch.iter();
+        // The switch from buffered writes: reach an aligned offset through the page cache.
+        let head = (DIRECT_ALIGN - (self.written % DIRECT_ALIGN as u64) as usize) % DIRECT_ALIGN;
+        if head > 0 {
+            let mut need = head;
+            for chunk in chunks.by_ref() {
+                let n = need.min(chunk.len());
+                self.write_buffered(&chunk[..n])?;
+                need -= n;
+                if need == 0 {
+                    rest = &chunk[n..];
+                    break;
+                }
+            }
+        }
+        DIRECT_STAGING.with_borrow_mut(|buf| {
+            if buf.len() < DIRECT_STAGE + DIRECT_ALIGN {
+                buf.resize(DIRECT_STAGE + DIRECT_ALIGN, 0);
+            }
+            let pad = (DIRECT_ALIGN - buf.as_ptr().addr() % DIRECT_ALIGN) % DIRECT_ALIGN;
+            let stage = &mut buf[pad..pad + DIRECT_STAGE];
+            let mut fill = self.carry.len();
+            stage[..fill].copy_from_slice(&self.carry);
+            self.carry.clear();
+            for mut bytes in std::iter::once(rest).chain(chunks.map(|c| &c[..])) {
+                while !bytes.is_empty() {
+                    let n = bytes.len().min(DIRECT_STAGE - fill);
+                    stage[fill..fill + n].copy_from_slice(&bytes[..n]);
+                    fill += n;
+                    bytes = &bytes[n..];
+                    if fill == DIRECT_STAGE {
+                        self.write_staged(&stage[..fill])?;
+                        fill = 0;
+                    }
+                }
+            }
+            let aligned = fill - fill % DIRECT_ALIGN;
+            self.write_staged(&stage[..aligned])?;
+            self.carry.extend_from_slice(&stage[aligned..fill]);
+            Ok(())
+        })
+    }
+
+    /// One aligned `O_DIRECT` write at the end of the file (through the page cache if the
+    /// device turns out to need a larger alignment).
+    fn write_staged(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let Some(direct) = self.direct.as_ref() else {
+            return self.write_buffered(bytes);
+        };
+        match std::os::unix::fs::FileExt::write_all_at(direct, bytes, self.written) {
+            Ok(()) => {
+                self.written += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                self.direct = None;
+                self.direct_refused = true;
+                self.write_buffered(bytes)
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 type WriteTask = tokio::task::JoinHandle<Result<WriterState, BlobError>>;
@@ -369,7 +492,8 @@ impl BlobWriter {
             }
         }
         let batch = std::mem::take(&mut self.pending);
-        self.dispatched += self.pending_len as u64;
+        let batch_len = self.pending_len as u64;
+        self.dispatched += batch_len;
         self.pending_len = 0;
         self.settle_hash().await?;
         let mut digester = self
@@ -390,14 +514,17 @@ impl BlobWriter {
             .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
         self.maybe_flush(&state)?;
         let tmp_path = self.tmp_path.clone();
+        let direct = self.dispatched - batch_len >= LARGE_BLOB;
         self.inflight = Some(tokio::task::spawn_blocking(move || {
-            let file = match &mut state.file {
-                Some(file) => file,
-                None => state.file.insert(File::create(&tmp_path)?),
-            };
-            for chunk in &batch {
-                file.write_all(chunk)?;
-                state.written += chunk.len() as u64;
+            if state.file.is_none() {
+                state.file = Some(File::create(&tmp_path)?);
+            }
+            if direct {
+                state.write_direct(&tmp_path, &batch)?;
+            } else {
+                for chunk in &batch {
+                    state.write_buffered(chunk)?;
+                }
             }
             Ok(state)
         }));
@@ -454,6 +581,9 @@ impl BlobWriter {
         let final_path = std::mem::replace(&mut self.final_path, Err(BlobError::InvalidId))?;
         let (tmp_path, root, fsync) = (self.tmp_path.clone(), self.blobs_root.clone(), self.fsync);
         let digest = tokio::task::spawn_blocking(move || -> Result<BodyDigest, BlobError> {
+            let mut state = state;
+            let carry = std::mem::take(&mut state.carry);
+            state.write_buffered(&carry)?;
             let file = state.file.ok_or(BlobError::InvalidId)?;
             if fsync {
                 file.sync_all()?;
@@ -758,6 +888,43 @@ mod tests {
         // A range past the end of the blob is an error, never short or padded data.
         let err = read_all(&store, &id, total - f, f + 1).await.unwrap_err();
         assert!(matches!(err, BlobError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof));
+    }
+
+    /// Blobs that switch to `O_DIRECT` writes part-way, in chunk sizes that leave the switch and
+    /// the end off the alignment (or on it), come back whole; also on tmpfs when the machine
+    /// has one (`O_DIRECT` refused on older kernels: the page cache takes over).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn direct_writes_keep_every_byte() {
+        use md5::Digest as _;
+        let shm = Path::new("/dev/shm");
+        let mut dirs = vec![tempfile::tempdir().unwrap()];
+        if shm.is_dir() {
+            dirs.push(tempfile::tempdir_in(shm).unwrap());
+        }
+        let large = LARGE_BLOB as usize;
+        for dir in &dirs {
+            let store = FsBlobStore::open(dir.path(), true).unwrap();
+            for (total, chunk) in [
+                (large + DIRECT_STAGE * 2, 65_536),
+                (large + 3 * DIRECT_ALIGN + 1, 4_097),
+                (large + LARGE_WRITE_BATCH * 3 + 17, 1_000_003),
+                (large * 3 - 1, DIRECT_STAGE + 5),
+                (large + 1, 7),
+            ] {
+                let data: Vec<u8> = (0..total).map(|i| (i * 7 % 253) as u8).collect();
+                let mut w = store.writer(vec![]);
+                for part in data.chunks(chunk) {
+                    w.write(Bytes::copy_from_slice(part)).await.unwrap();
+                }
+                let (id, digest) = w.finish().await.unwrap();
+                assert_eq!(digest.size, total as u64);
+                assert_eq!(digest.md5, <[u8; 16]>::from(md5::Md5::digest(&data)));
+                let got = read_all(&store, &id, 0, total).await.unwrap();
+                assert!(got == data, "{total} bytes in chunks of {chunk} differ");
+                let on_disk = fs::read(store.blob_path(&id).unwrap()).unwrap();
+                assert!(on_disk == data, "file of {total} bytes differs");
+            }
+        }
     }
 
     async fn read_all(
