@@ -112,6 +112,7 @@ impl FsBlobStore {
             hashing: None,
             flush: None,
             flushed_at: 0,
+            large: false,
             pending: Vec::new(),
             pending_len: 0,
             dispatched: 0,
@@ -435,6 +436,8 @@ pub struct BlobWriter {
     flush: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// `written` when the last background flush started.
     flushed_at: u64,
+    /// Known to reach [`LARGE_BLOB`]: large batches and `O_DIRECT` from the first byte.
+    large: bool,
     finished: bool,
 }
 
@@ -444,13 +447,21 @@ impl BlobWriter {
         &self.blob_id
     }
 
+    /// Tells the writer how many bytes are coming (a request's Content-Length): a blob known
+    /// to be large is written in large batches with `O_DIRECT` from its first byte instead of
+    /// from [`LARGE_BLOB`] on. Only a hint: any size may still arrive.
+    pub fn expect_size(mut self, size: u64) -> Self {
+        self.large = size >= LARGE_BLOB;
+        self
+    }
+
     /// Takes the next chunk; once a batch has gathered it goes to a blocking task, and the
     /// writer returns at once so the next batch is received while this one is hashed and
     /// written (one batch in flight at most, so memory stays bounded).
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
         self.pending_len += chunk.len();
         self.pending.push(chunk);
-        let batch = if self.dispatched >= LARGE_BLOB {
+        let batch = if self.large || self.dispatched >= LARGE_BLOB {
             LARGE_WRITE_BATCH
         } else {
             WRITE_BATCH
@@ -514,7 +525,7 @@ impl BlobWriter {
             .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
         self.maybe_flush(&state)?;
         let tmp_path = self.tmp_path.clone();
-        let direct = self.dispatched - batch_len >= LARGE_BLOB;
+        let direct = self.large || self.dispatched - batch_len >= LARGE_BLOB;
         self.inflight = Some(tokio::task::spawn_blocking(move || {
             if state.file.is_none() {
                 state.file = Some(File::create(&tmp_path)?);
@@ -910,9 +921,15 @@ mod tests {
                 (large + LARGE_WRITE_BATCH * 3 + 17, 1_000_003),
                 (large * 3 - 1, DIRECT_STAGE + 5),
                 (large + 1, 7),
+                (large * 2 + 5, 300_000),
+                (3 * DIRECT_ALIGN + 5, 3),
             ] {
                 let data: Vec<u8> = (0..total).map(|i| (i * 7 % 253) as u8).collect();
                 let mut w = store.writer(vec![]);
+                if chunk % 2 == 1 {
+                    // A size hint (odd chunk sizes): direct from the first byte.
+                    w = w.expect_size(total as u64);
+                }
                 for part in data.chunks(chunk) {
                     w.write(Bytes::copy_from_slice(part)).await.unwrap();
                 }

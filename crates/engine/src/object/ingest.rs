@@ -87,7 +87,11 @@ impl Engine {
                 .content_length
                 .is_some_and(|len| len > inline_limit as u64)
         {
-            writer = Some(self.blobs.writer(algorithms.clone()));
+            let mut w = self.blobs.writer(algorithms.clone());
+            if let Some(len) = limits.content_length {
+                w = w.expect_size(len);
+            }
+            writer = Some(w);
         }
         let mut total: u64 = 0;
         while let Some(chunk) = body.next().await {
