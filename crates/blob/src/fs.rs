@@ -450,6 +450,7 @@ impl BlobWriter {
     /// Tells the writer how many bytes are coming (a request's Content-Length): a blob known
     /// to be large is written in large batches with `O_DIRECT` from its first byte instead of
     /// from [`LARGE_BLOB`] on. Only a hint: any size may still arrive.
+    #[must_use]
     pub fn expect_size(mut self, size: u64) -> Self {
         self.large = size >= LARGE_BLOB;
         self
