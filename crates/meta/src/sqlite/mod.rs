@@ -35,12 +35,6 @@ use crate::{
 const MAX_GROUP: usize = 256;
 /// Page cache of a read connection, KiB, as `PRAGMA cache_size` takes it (negative: KiB).
 const READER_CACHE_KIB: i64 = -256;
-/// Page cache of the write connection, KiB as `PRAGMA cache_size`
-/// takes it. The 2 MiB default could not even keep the B-tree interiors of a bucket of 100,000
-/// small objects: every delete then re-read pages through the WAL index (a third of the
-/// writer's time went to `readDbPage`/`walFindFrame`; 0.043 → 0.034 ms of server CPU per
-/// 4 KiB DELETE with 16 MiB, and 64 MiB gave no more).
-const WRITER_CACHE_KIB: i64 = -16 * 1024;
 /// Read connections kept open when idle.
 const MAX_IDLE_READERS: usize = 16;
 
@@ -99,7 +93,6 @@ impl SqliteMeta {
         // Checkpoints run on their own thread, not after a commit on the writer thread where
         // they would hold every queued write.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         let alive = std::sync::Arc::new(());
         spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
