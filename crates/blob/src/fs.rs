@@ -269,13 +269,14 @@ const FLUSH_WINDOW: u64 = 16 * 1024 * 1024;
 /// made durable, or only read), so their pages are freed at once and reused by the next window
 /// of the same transfer.
 ///
-/// Uploads of [`FLUSH_WINDOW`] and more stream through the page cache this way instead of
-/// claiming fresh memory for every byte (large ranges are downloaded with `O_DIRECT`, outside
-/// it). A multi-GiB transfer would evict
-/// hotter data anyway, and on virtual machines whose memory the host maps on first touch (and
-/// takes back when the guest frees it) filling the page cache with cold pages made every copy
-/// into it several times dearer: a 1 GiB upload after a few GB of other writes went from
-/// 3 to 6 CPU-s. Smaller blobs, the hot ones, stay cached. Only a hint: failure is ignored.
+/// Large blobs are written past [`LARGE_BLOB`] and read in ranges of 16 MiB and more with
+/// `O_DIRECT`, outside the page cache; where the filesystem refuses `O_DIRECT`, uploads of
+/// [`FLUSH_WINDOW`] and more stream through the page cache this way instead of claiming fresh
+/// memory for every byte. A multi-GiB transfer would evict hotter data anyway, and on virtual
+/// machines whose memory the host maps on first touch (and takes back when the guest frees
+/// it) filling the page cache with cold pages made every copy into it several times dearer: a
+/// 1 GiB upload after a few GB of other writes went from 3 to 6 CPU-s. Smaller blobs, the hot
+/// ones, stay cached. Only a hint: failure is ignored.
 fn drop_pages(file: &File, offset: u64, len: u64) {
     if let Some(len) = std::num::NonZeroU64::new(len) {
         let _ = rustix::fs::fadvise(file, offset, Some(len), rustix::fs::Advice::DontNeed);
