@@ -92,10 +92,10 @@ pub fn finish_group(c: &Connection) -> Result<(), MetaError> {
         return Ok(());
     };
     for (account, (bytes, objects)) in group.committed.accounts {
-        write_account(c, &account, bytes, objects)?;
+        write_shard(c, ACCOUNT_UPSERT, &account, bytes, objects)?;
     }
     for (bucket, (bytes, objects)) in group.committed.buckets {
-        write_bucket(c, bucket, bytes, objects)?;
+        write_shard(c, BUCKET_UPSERT, &bucket, bytes, objects)?;
     }
     Ok(())
 }
@@ -129,7 +129,7 @@ pub fn add_usage(c: &Connection, id: &str, bytes: i64, objects: i64) -> Result<(
     }) {
         return Ok(());
     }
-    write_account(c, id, bytes, objects)
+    write_shard(c, ACCOUNT_UPSERT, &id, bytes, objects)
 }
 
 /// Adds to a bucket's usage inside the caller's transaction.
@@ -145,7 +145,7 @@ pub fn add_bucket_usage(
     if defer(|d| add(d.buckets.entry(bucket_id).or_default(), bytes, objects)) {
         return Ok(());
     }
-    write_bucket(c, bucket_id, bytes, objects)
+    write_shard(c, BUCKET_UPSERT, &bucket_id, bytes, objects)
 }
 
 /// Removes a deleted bucket's counters, and any change to them still pending in this group.
@@ -159,29 +159,17 @@ pub fn drop_bucket_usage(c: &Connection, bucket_id: i64) -> Result<(), MetaError
     Ok(())
 }
 
-fn write_account(c: &Connection, id: &str, bytes: i64, objects: i64) -> Result<(), MetaError> {
-    write_shard(
-        c,
-        "INSERT INTO account_usage (account_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (account_id, shard) DO UPDATE
-         SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
-        &id,
-        bytes,
-        objects,
-    )
-}
+/// Upsert of one account counter shard, for [`write_shard`].
+const ACCOUNT_UPSERT: &str =
+    "INSERT INTO account_usage (account_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (account_id, shard) DO UPDATE
+     SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects";
 
-fn write_bucket(c: &Connection, bucket_id: i64, bytes: i64, objects: i64) -> Result<(), MetaError> {
-    write_shard(
-        c,
-        "INSERT INTO bucket_usage (bucket_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (bucket_id, shard) DO UPDATE
-         SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects",
-        &bucket_id,
-        bytes,
-        objects,
-    )
-}
+/// Upsert of one bucket counter shard, for [`write_shard`].
+const BUCKET_UPSERT: &str =
+    "INSERT INTO bucket_usage (bucket_id, shard, bytes, objects) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (bucket_id, shard) DO UPDATE
+     SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects";
 
 /// Adds to one random shard of a counter with `upsert` (owner, shard, bytes, objects).
 fn write_shard(
