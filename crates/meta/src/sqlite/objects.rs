@@ -211,7 +211,7 @@ fn remove_row(
     };
     c.prepare_cached("DELETE FROM objects WHERE id = ?1")?
         .execute([id])?;
-    release_storage(c, Some(storage))
+    release_storage(c, storage)
 }
 
 /// Removes one version row and queues the bytes it held.
@@ -238,10 +238,8 @@ fn remove_current_row(c: &Connection, bucket_id: i64, key: &str) -> Result<(), M
 }
 
 /// Queues the blob or parts of a removed row and takes its size off the usage counters.
-fn release_storage(c: &Connection, row: Option<VersionStorage>) -> Result<(), MetaError> {
-    let Some((owner, size, is_delete_marker, blob_id, upload_id, bucket_id)) = row else {
-        return Ok(());
-    };
+fn release_storage(c: &Connection, row: VersionStorage) -> Result<(), MetaError> {
+    let (owner, size, is_delete_marker, blob_id, upload_id, bucket_id) = row;
     if let Some(blob_id) = blob_id {
         queue_garbage(c, &blob_id)?;
     }
