@@ -98,13 +98,19 @@ impl SqliteMeta {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let alive = std::sync::Arc::new(());
         let restart = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        wal::spawn_checkpointer(path, std::sync::Arc::downgrade(&alive), restart.clone())?;
+        let gate = std::sync::Arc::new(wal::WalGate::default());
+        wal::spawn_checkpointer(
+            path,
+            std::sync::Arc::downgrade(&alive),
+            restart.clone(),
+            gate.clone(),
+        )?;
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         let cipher = crate::secret::SecretCipher::load_or_create(dir)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("coffer-meta-writer".into())
-            .spawn(move || writer_loop(&conn, &rx, &restart))
+            .spawn(move || writer_loop(&conn, &rx, &restart, &gate))
             .map_err(|e| MetaError::Database(e.to_string()))?;
         Ok(Self {
             _alive: alive,
@@ -179,6 +185,7 @@ fn writer_loop(
     conn: &Connection,
     rx: &mpsc::Receiver<Job>,
     restart: &std::sync::atomic::AtomicBool,
+    gate: &wal::WalGate,
 ) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -188,61 +195,67 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let mut notifies: Vec<Notify> = Vec::with_capacity(jobs.len());
-        if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
-            // Nothing ran: dropping the jobs tells every waiter its write failed.
-            tracing::error!(error = %e, writes = jobs.len(), "metadata transaction could not begin");
+        gate.write(|| {
+            commit_group(conn, jobs);
+            if restart.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                wal::restart_wal(conn);
+            }
+        });
+    }
+}
+
+/// Runs `jobs` each in its own savepoint and commits them together; then tells each waiter.
+fn commit_group(conn: &Connection, jobs: Vec<Job>) {
+    let mut notifies: Vec<Notify> = Vec::with_capacity(jobs.len());
+    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
+        // Nothing ran: dropping the jobs tells every waiter its write failed.
+        tracing::error!(error = %e, writes = jobs.len(), "metadata transaction could not begin");
+        return;
+    }
+    usage::begin_group();
+    // Set when a savepoint could not be closed: the group's state is then unknown and the
+    // whole group is rolled back.
+    let mut broken = None;
+    for job in jobs {
+        if let Err(e) = run_cached(conn, "SAVEPOINT job") {
+            // Not run: dropping the job tells its waiter the write failed.
+            tracing::error!(error = %e, "savepoint failed");
             continue;
         }
-        usage::begin_group();
-        // Set when a savepoint could not be closed: the group's state is then unknown and the
-        // whole group is rolled back.
-        let mut broken = None;
-        for job in jobs {
-            if let Err(e) = run_cached(conn, "SAVEPOINT job") {
-                // Not run: dropping the job tells its waiter the write failed.
-                tracing::error!(error = %e, "savepoint failed");
-                continue;
-            }
-            // A panicking job must not take the writer thread (and every later write) with it.
-            let Ok((ok, notify)) =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)))
-            else {
-                broken = Some(MetaError::Database("a metadata write panicked".into()));
-                break;
-            };
-            let end = if ok {
-                run_cached(conn, "RELEASE job")
-            } else {
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")
-            };
-            usage::end_job(ok && end.is_ok());
-            notifies.push(notify);
-            if let Err(e) = end {
-                broken = Some(MetaError::Database(format!("savepoint: {e}")));
-                break;
-            }
-        }
-        let commit = match broken {
-            Some(e) => Err(e),
-            None => usage::finish_group(conn).and_then(|()| {
-                run_cached(conn, "COMMIT").map_err(|e| MetaError::Database(format!("commit: {e}")))
-            }),
+        // A panicking job must not take the writer thread (and every later write) with it.
+        let Ok((ok, notify)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)))
+        else {
+            broken = Some(MetaError::Database("a metadata write panicked".into()));
+            break;
         };
-        usage::abandon_group();
-        if let Err(e) = &commit {
-            tracing::error!(error = %e, writes = notifies.len(), "metadata group rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
+        let end = if ok {
+            run_cached(conn, "RELEASE job")
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        usage::end_job(ok && end.is_ok());
+        notifies.push(notify);
+        if let Err(e) = end {
+            broken = Some(MetaError::Database(format!("savepoint: {e}")));
+            break;
         }
-        for notify in notifies {
-            notify(match &commit {
-                Ok(()) => Ok(()),
-                Err(e) => Err(MetaError::Database(e.to_string())),
-            });
-        }
-        if restart.swap(false, std::sync::atomic::Ordering::Relaxed) {
-            wal::restart_wal(conn);
-        }
+    }
+    let commit = match broken {
+        Some(e) => Err(e),
+        None => usage::finish_group(conn).and_then(|()| {
+            run_cached(conn, "COMMIT").map_err(|e| MetaError::Database(format!("commit: {e}")))
+        }),
+    };
+    usage::abandon_group();
+    if let Err(e) = &commit {
+        tracing::error!(error = %e, writes = notifies.len(), "metadata group rolled back");
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for notify in notifies {
+        notify(match &commit {
+            Ok(()) => Ok(()),
+            Err(e) => Err(MetaError::Database(e.to_string())),
+        });
     }
 }
 

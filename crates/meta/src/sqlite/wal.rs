@@ -1,10 +1,16 @@
 //! Keeping the WAL short: passive checkpoints on their own thread, a restart of the WAL by the
 //! writer when a steady write load would otherwise grow it without bound, and a truncation
-//! once the store is idle.
+//! once the store is idle. And keeping it cheap to sync: the WAL file is written ahead with
+//! zeros, so that a commit overwrites blocks the file already has.
+
+mod ahead;
 
 use std::path::Path;
 
 use rusqlite::Connection;
+
+use ahead::WalFile;
+pub(super) use ahead::WalGate;
 
 use super::{WRITER_BUSY_TIMEOUT, open_connection};
 use crate::MetaError;
@@ -19,8 +25,16 @@ struct WalLimits {
     /// Frames still to copy below which the checkpointer asks the writer to restart the WAL:
     /// the writer copies them itself before it restarts, while its queue waits.
     tail: i64,
-    /// Length that an idle store keeps; a longer WAL file is truncated.
+    /// Length that an idle store keeps; a longer WAL file is truncated. At least `headroom`
+    /// (the truncated file is written ahead to `headroom` again).
     idle: i64,
+    /// Rounds without a write after which the store is idle.
+    idle_rounds: u32,
+    /// Frames of room kept written ahead of the WAL's end (see [`WalFile::reserve`]), plus
+    /// twice what the WAL grew by since the last round.
+    headroom: i64,
+    /// Length up to which the file is written ahead.
+    ahead_max: i64,
 }
 
 /// The limits in use.
@@ -31,11 +45,19 @@ struct WalLimits {
 /// restart holds the writer's queue 0.5–8 ms (it copies the last frames and syncs them) and
 /// is preceded by a sync of the database on the checkpointer thread; about one per 1.5 s of
 /// the heaviest small-PUT load (p99.9 unchanged at ~7 ms, the maximum latency ~85 ms instead
-/// of ~30). `idle`: 64 MiB.
+/// of ~30). `idle`: 64 MiB. `idle_rounds`: 30 s, so that a store with pauses between bursts
+/// keeps its WAL file written (a truncated one is slower to commit into until it is written
+/// ahead again). `headroom`: 4 MiB, what a fresh or quiet store writes ahead; under load the
+/// growth term dominates (the heaviest, small DELETEs, appends ~70 MB per round).
+/// `ahead_max`: 128 MiB past a restart, which the WAL overruns while the checkpointer
+/// catches up (308–354 MB measured).
 const WAL_LIMITS: WalLimits = WalLimits {
     restart: 64 * 1024,
     tail: 256,
     idle: 16 * 1024,
+    idle_rounds: 60,
+    headroom: 1024,
+    ahead_max: 96 * 1024,
 };
 
 /// SQLite's checkpoint modes that Coffer uses.
@@ -67,29 +89,38 @@ fn checkpoint(conn: &Connection, mode: Checkpoint) -> rusqlite::Result<Option<(i
 /// syncs the database and asks the writer to restart it (`restart`).
 ///
 /// A WAL file left longer than `limits.idle` by a burst is truncated once the store has
-/// been idle for a round (`last_log`: the WAL's length at the previous round): truncating a
-/// few hundred MB takes long enough to stall the writer, which then has nothing to do.
+/// been idle for `limits.idle_rounds`: truncating a few hundred MB takes long enough to stall
+/// the writer, which then has nothing to do. Then the file is written ahead (see
+/// [`WalFile::reserve`]).
 fn checkpoint_round(
     conn: &Connection,
     db: &std::fs::File,
+    wal: &WalFile,
     restart: &std::sync::atomic::AtomicBool,
-    last_log: &mut i64,
+    rounds: &mut Rounds,
     limits: &WalLimits,
 ) -> rusqlite::Result<()> {
     let Some((mut log, mut done)) = checkpoint(conn, Checkpoint::Passive)? else {
         return Ok(());
     };
-    let idle = log == done && log == std::mem::replace(last_log, log);
-    if idle && log > limits.idle {
+    let growth = (log - rounds.last_log).max(0);
+    let idle = log == done && log == rounds.last_log;
+    rounds.last_log = log;
+    rounds.idle = if idle { rounds.idle + 1 } else { 0 };
+    if rounds.idle >= limits.idle_rounds && wal.frames().unwrap_or(0) > limits.idle {
         conn.busy_timeout(std::time::Duration::ZERO)?;
         let truncated = checkpoint(conn, Checkpoint::Truncate);
         conn.busy_timeout(WRITER_BUSY_TIMEOUT)?;
         if truncated?.is_some() {
-            *last_log = 0;
+            rounds.last_log = 0;
+            log = 0;
         }
-        return Ok(());
     }
-    if log < limits.restart {
+    let ahead = (log + limits.headroom + 2 * growth).min(limits.ahead_max);
+    if let Err(e) = wal.reserve(ahead) {
+        tracing::warn!(error = %e, "writing the WAL file ahead failed");
+    }
+    if idle || log < limits.restart {
         return Ok(());
     }
     // Catch up first (a few passes at most: the writer keeps appending).
@@ -115,6 +146,15 @@ fn checkpoint_round(
     Ok(())
 }
 
+/// What the checkpointer remembers between rounds.
+#[derive(Default)]
+struct Rounds {
+    /// The WAL's length in frames at the last round.
+    last_log: i64,
+    /// Rounds in a row without a write.
+    idle: u32,
+}
+
 /// On the writer, between groups: copies what is left of the WAL and restarts it from its
 /// beginning when no reader still needs its frames (no waiting: otherwise the next round tries
 /// again).
@@ -132,19 +172,25 @@ pub(super) fn spawn_checkpointer(
     path: &Path,
     alive: std::sync::Weak<()>,
     restart: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    gate: std::sync::Arc<WalGate>,
 ) -> Result<(), MetaError> {
     let conn = open_connection(path, false)?;
+    let page_size: u64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let wal = WalFile::new(path, page_size, gate);
     // Its own descriptor of the database file, only to sync it (see `checkpoint_round`).
     let db = std::fs::File::open(path).map_err(|e| MetaError::Database(e.to_string()))?;
     std::thread::Builder::new()
         .name("coffer-meta-checkpoint".into())
         .spawn(move || {
-            let mut last_log = 0;
+            let mut rounds = Rounds::default();
+            // The first round at once: a fresh WAL is written ahead before the load comes.
             while alive.strong_count() > 0 {
-                std::thread::sleep(CHECKPOINT_INTERVAL);
-                if let Err(e) = checkpoint_round(&conn, &db, &restart, &mut last_log, &WAL_LIMITS) {
+                if let Err(e) =
+                    checkpoint_round(&conn, &db, &wal, &restart, &mut rounds, &WAL_LIMITS)
+                {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
+                std::thread::sleep(CHECKPOINT_INTERVAL);
             }
         })
         .map_err(|e| MetaError::Database(e.to_string()))?;
@@ -154,6 +200,8 @@ pub(super) fn spawn_checkpointer(
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
+
+    use std::path::PathBuf;
 
     use super::*;
 
@@ -177,67 +225,165 @@ mod tests {
         i64::try_from(len.saturating_sub(32) / 4120).unwrap()
     }
 
+    /// A store's connections and WAL file as the checkpointer sees them, on a table `t`.
+    struct Store {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+        w: Connection,
+        c: Connection,
+        db: std::fs::File,
+        wal: WalFile,
+        flag: AtomicBool,
+        rounds: Rounds,
+    }
+
+    impl Store {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("meta.sqlite");
+            let w = open_connection(&path, false).unwrap();
+            w.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+            w.execute("CREATE TABLE t (x BLOB)", []).unwrap();
+            let c = open_connection(&path, false).unwrap();
+            let db = std::fs::File::open(&path).unwrap();
+            let wal = WalFile::new(&path, 4096, std::sync::Arc::default());
+            Self {
+                _dir: dir,
+                path,
+                w,
+                c,
+                db,
+                wal,
+                flag: AtomicBool::new(false),
+                rounds: Rounds::default(),
+            }
+        }
+
+        fn round(&mut self, limits: &WalLimits) {
+            let (c, db, wal, flag) = (&self.c, &self.db, &self.wal, &self.flag);
+            checkpoint_round(c, db, wal, flag, &mut self.rounds, limits).unwrap();
+        }
+
+        fn wal_len(&self) -> u64 {
+            std::fs::metadata(&self.wal.path).unwrap().len()
+        }
+
+        fn rows(c: &Connection) -> i64 {
+            c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap()
+        }
+    }
+
     /// Past `restart` frames the checkpointer copies the WAL, syncs and raises the flag; the
-    /// writer's restart makes the next commit start the WAL over; once idle, a WAL longer
-    /// than `idle` is truncated to nothing.
+    /// writer's restart makes the next commit start the WAL over; once idle for
+    /// `idle_rounds`, a WAL longer than `idle` is truncated to nothing.
     #[test]
     fn wal_is_restarted_and_truncated() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("meta.sqlite");
-        let w = open_connection(&path, false).unwrap();
-        w.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        w.execute("CREATE TABLE t (x BLOB)", []).unwrap();
-        let c = open_connection(&path, false).unwrap();
-        let db = std::fs::File::open(&path).unwrap();
+        let mut s = Store::new();
         let limits = WalLimits {
             restart: 200,
             tail: 8,
             idle: 16,
+            idle_rounds: 2,
+            headroom: 4,
+            // Nothing written ahead: the file's length is the WAL's.
+            ahead_max: 0,
         };
-        let flag = AtomicBool::new(false);
-        let mut last_log = 0;
-
-        let wal = dir.path().join("meta.sqlite-wal");
-        write_rows(&w, 5);
+        let wal = s.wal.path.clone();
+        write_rows(&s.w, 5);
         let mut rows = 5;
         assert!(wal_file_frames(&wal) < limits.restart);
-        checkpoint_round(&c, &db, &flag, &mut last_log, &limits).unwrap();
-        assert!(!flag.load(Ordering::Relaxed), "below the restart length");
+        s.round(&limits);
+        assert!(!s.flag.load(Ordering::Relaxed), "below the restart length");
         // Not copied meanwhile, the WAL grows (the first commit starts it over).
         while wal_file_frames(&wal) < limits.restart + 10 && rows < 2_000 {
-            write_rows(&w, 10);
+            write_rows(&s.w, 10);
             rows += 10;
         }
         let before = wal_file_frames(&wal);
         assert!(before >= limits.restart, "{before} frames");
         // A reader on the current snapshot keeps SQLite from starting the WAL over at the next
         // commit, so that commits land after the checkpoint as they do under a steady load.
-        let r = open_connection(&path, true).unwrap();
+        let r = open_connection(&s.path, true).unwrap();
         r.execute_batch("BEGIN").unwrap();
-        let _: i64 = r
-            .query_row("SELECT count(*) FROM t", [], |x| x.get(0))
-            .unwrap();
-        checkpoint_round(&c, &db, &flag, &mut last_log, &limits).unwrap();
-        assert!(flag.load(Ordering::Relaxed), "restart asked for");
-        write_rows(&w, 2);
+        let _ = Store::rows(&r);
+        s.round(&limits);
+        assert!(s.flag.load(Ordering::Relaxed), "restart asked for");
+        write_rows(&s.w, 2);
         r.execute_batch("COMMIT").unwrap();
-        restart_wal(&w);
-        write_rows(&w, 1);
+        restart_wal(&s.w);
+        write_rows(&s.w, 1);
         rows += 3;
-        let after = wal_frames(&c);
+        let after = wal_frames(&s.c);
         assert!(after < 8, "WAL started over: {after} frames after {before}");
 
-        write_rows(&w, 30);
+        write_rows(&s.w, 30);
         rows += 30;
-        let mut last_log = 0;
-        checkpoint_round(&c, &db, &flag, &mut last_log, &limits).unwrap();
-        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
-        // No write since the last round: idle, and longer than `idle`.
-        checkpoint_round(&c, &db, &flag, &mut last_log, &limits).unwrap();
-        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0, "WAL truncated");
-        let count: i64 = w
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(count, rows, "every row kept");
+        s.rounds = Rounds::default();
+        s.round(&limits);
+        s.round(&limits);
+        assert!(s.wal_len() > 0, "idle for one round only");
+        s.round(&limits);
+        assert_eq!(s.wal_len(), 0, "WAL truncated");
+        assert_eq!(Store::rows(&s.w), rows, "every row kept");
+    }
+
+    /// The checkpointer writes the WAL file ahead: `headroom` frames past the WAL's end plus
+    /// twice its growth since the last round, up to `ahead_max`; commits then land in that
+    /// room without lengthening the file, and a copy of the files taken now (as a crash would
+    /// leave them) recovers every committed row past the zeros.
+    #[test]
+    fn wal_is_written_ahead() {
+        let mut s = Store::new();
+        let limits = WalLimits {
+            restart: 100_000,
+            tail: 8,
+            idle: 100_000,
+            idle_rounds: 100,
+            headroom: 64,
+            ahead_max: 1_000,
+        };
+        write_rows(&s.w, 3);
+        s.round(&limits);
+        let log = s.rounds.last_log;
+        assert!(log > 0);
+        let reserved = wal_file_frames(&s.wal.path);
+        assert!(
+            reserved >= 3 * log + limits.headroom,
+            "{reserved} frames for a WAL of {log}"
+        );
+        let len = s.wal_len();
+        write_rows(&s.w, 10);
+        let grown = wal_frames(&s.c);
+        assert!(grown > log + 10, "{grown} frames");
+        assert_eq!(
+            s.wal_len(),
+            len,
+            "the commits landed in the room written ahead"
+        );
+
+        write_rows(&s.w, 200);
+        s.round(&limits);
+        let log = s.rounds.last_log;
+        let growth = log - grown;
+        let frames = wal_file_frames(&s.wal.path);
+        assert!(
+            frames >= (log + limits.headroom + 2 * growth).min(limits.ahead_max),
+            "{frames} frames after a growth of {growth} to {log}"
+        );
+        assert!(frames <= limits.ahead_max.max(log), "{frames} frames");
+        let tail = std::fs::read(&s.wal.path).unwrap();
+        let end = usize::try_from(s.wal.bytes(log)).unwrap();
+        assert!(
+            tail[end..].iter().all(|b| *b == 0),
+            "zeros after the frames"
+        );
+
+        let copy = tempfile::tempdir().unwrap();
+        let copied = copy.path().join("meta.sqlite");
+        std::fs::copy(&s.path, &copied).unwrap();
+        std::fs::copy(&s.wal.path, copy.path().join("meta.sqlite-wal")).unwrap();
+        let reopened = open_connection(&copied, false).unwrap();
+        assert_eq!(Store::rows(&reopened), 213, "every committed row recovered");
     }
 }
