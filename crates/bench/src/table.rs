@@ -128,6 +128,13 @@ pub fn ceilings_table(c: &CeilingsReport) -> String {
             ),
         ),
         (
+            "4 KiB overwrite + fdatasync".to_owned(),
+            format!(
+                "{:.0} /s (p50 {:.0} us, p99 {:.0} us)",
+                c.fsync_overwrite_per_sec, c.fsync_overwrite_p50_us, c.fsync_overwrite_p99_us
+            ),
+        ),
+        (
             "memory copy".to_owned(),
             format!("{:.0} MiB/s", c.memcpy_mib_s),
         ),
