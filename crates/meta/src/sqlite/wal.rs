@@ -117,8 +117,14 @@ fn checkpoint_round(
         }
     }
     let ahead = (log + limits.headroom + 2 * growth).min(limits.ahead_max);
-    if let Err(e) = wal.reserve(ahead) {
-        tracing::warn!(error = %e, "writing the WAL file ahead failed");
+    match wal.reserve(ahead) {
+        Ok(()) => rounds.reserve_failed = false,
+        // Once per spell (a full disk would otherwise warn every round); commits still
+        // lengthen the WAL themselves.
+        Err(e) if !std::mem::replace(&mut rounds.reserve_failed, true) => {
+            tracing::warn!(error = %e, "writing the WAL file ahead failed");
+        }
+        Err(_) => {}
     }
     if idle || log < limits.restart {
         return Ok(());
@@ -153,6 +159,8 @@ struct Rounds {
     last_log: i64,
     /// Rounds in a row without a write.
     idle: u32,
+    /// The last round could not write the WAL file ahead.
+    reserve_failed: bool,
 }
 
 /// On the writer, between groups: copies what is left of the WAL and restarts it from its

@@ -123,10 +123,12 @@ impl WalFile {
     /// Only ever past the end: the file's length is read while no group runs, and SQLite
     /// writes frames only in groups.
     pub(super) fn reserve(&self, frames: i64) -> std::io::Result<()> {
-        if frames <= 0 {
+        let want = self.bytes(frames);
+        // Long enough already (the usual case under a steady load): the writer is not held.
+        // SQLite only lengthens the file; only the checkpointer's own thread shortens it.
+        if frames <= 0 || std::fs::metadata(&self.path).is_ok_and(|m| m.len() >= want) {
             return Ok(());
         }
-        let want = self.bytes(frames);
         let file = match std::fs::OpenOptions::new().write(true).open(&self.path) {
             Ok(f) => f,
             // SQLite creates it with the first transaction.
