@@ -90,8 +90,8 @@ fn checkpoint(conn: &Connection, mode: Checkpoint) -> rusqlite::Result<Option<(i
 ///
 /// A WAL file left longer than `limits.idle` by a burst is truncated once the store has
 /// been idle for `limits.idle_rounds`: truncating a few hundred MB takes long enough to stall
-/// the writer, which then has nothing to do. Then the file is written ahead (see
-/// [`WalFile::reserve`]).
+/// the writer, which then has nothing to do. Last, the file is written ahead (see
+/// [`WalFile::reserve`]): after the restart decision, which must rest on a fresh checkpoint.
 fn checkpoint_round(
     conn: &Connection,
     db: &std::fs::File,
@@ -100,7 +100,7 @@ fn checkpoint_round(
     rounds: &mut Rounds,
     limits: &WalLimits,
 ) -> rusqlite::Result<()> {
-    let Some((mut log, mut done)) = checkpoint(conn, Checkpoint::Passive)? else {
+    let Some((mut log, done)) = checkpoint(conn, Checkpoint::Passive)? else {
         return Ok(());
     };
     let growth = (log - rounds.last_log).max(0);
@@ -116,8 +116,11 @@ fn checkpoint_round(
             log = 0;
         }
     }
+    if !idle && log >= limits.restart {
+        catch_up(conn, db, restart, (log, done), limits)?;
+    }
     let ahead = (log + limits.headroom + 2 * growth).min(limits.ahead_max);
-    match wal.reserve(ahead) {
+    match wal.reserve(conn, ahead) {
         Ok(()) => rounds.reserve_failed = false,
         // Once per spell (a full disk would otherwise warn every round); commits still
         // lengthen the WAL themselves.
@@ -126,10 +129,19 @@ fn checkpoint_round(
         }
         Err(_) => {}
     }
-    if idle || log < limits.restart {
-        return Ok(());
-    }
-    // Catch up first (a few passes at most: the writer keeps appending).
+    Ok(())
+}
+
+/// Copies the WAL until at most `limits.tail` frames are left (a few passes at most: the
+/// writer keeps appending), then syncs the database and raises `restart`. `(log, done)`:
+/// the WAL's length and how much of it is copied, from the checkpoint just run.
+fn catch_up(
+    conn: &Connection,
+    db: &std::fs::File,
+    restart: &std::sync::atomic::AtomicBool,
+    (mut log, mut done): (i64, i64),
+    limits: &WalLimits,
+) -> rusqlite::Result<()> {
     for _ in 0..8 {
         if log - done <= limits.tail {
             // SQLite syncs the database only after a checkpoint that copied the whole WAL, the
@@ -139,14 +151,14 @@ fn checkpoint_round(
             // ~7 to ~30 ms (the device busy with it every 500 ms).
             if let Err(e) = db.sync_data() {
                 tracing::warn!(error = %e, "database sync before a WAL restart failed");
-                break;
+                return Ok(());
             }
             restart.store(true, std::sync::atomic::Ordering::Relaxed);
-            break;
+            return Ok(());
         }
         match checkpoint(conn, Checkpoint::Passive)? {
             Some(now) => (log, done) = now,
-            None => break,
+            None => return Ok(()),
         }
     }
     Ok(())
@@ -338,32 +350,37 @@ mod tests {
 
     /// The checkpointer writes the WAL file ahead: `headroom` frames past the WAL's end plus
     /// twice its growth since the last round, up to `ahead_max`; commits then land in that
-    /// room without lengthening the file, and a copy of the files taken now (as a crash would
-    /// leave them) recovers every committed row past the zeros.
+    /// room without lengthening the file, and a copy of the files taken then (as a crash would
+    /// leave them) recovers every committed row past the zeros, also after the idle store's
+    /// WAL was truncated and written ahead again.
     #[test]
     fn wal_is_written_ahead() {
         let mut s = Store::new();
         let limits = WalLimits {
             restart: 100_000,
             tail: 8,
-            idle: 100_000,
-            idle_rounds: 100,
+            idle: 16,
+            idle_rounds: 2,
             headroom: 64,
             ahead_max: 1_000,
         };
+        // A reader on an old snapshot keeps the checkpoints from copying what follows and
+        // SQLite from starting the WAL over: every later commit is appended, and found again
+        // only in the WAL.
         write_rows(&s.w, 3);
+        let r = open_connection(&s.path, true).unwrap();
+        r.execute_batch("BEGIN").unwrap();
+        assert_eq!(Store::rows(&r), 3);
         s.round(&limits);
-        let log = s.rounds.last_log;
-        assert!(log > 0);
+        let first = s.rounds.last_log;
+        assert!(first > 0);
         let reserved = wal_file_frames(&s.wal.path);
         assert!(
-            reserved >= 3 * log + limits.headroom,
-            "{reserved} frames for a WAL of {log}"
+            reserved >= 3 * first + limits.headroom,
+            "{reserved} frames for a WAL of {first}"
         );
         let len = s.wal_len();
         write_rows(&s.w, 10);
-        let grown = wal_frames(&s.c);
-        assert!(grown > log + 10, "{grown} frames");
         assert_eq!(
             s.wal_len(),
             len,
@@ -373,25 +390,47 @@ mod tests {
         write_rows(&s.w, 200);
         s.round(&limits);
         let log = s.rounds.last_log;
-        let growth = log - grown;
+        let growth = log - first;
+        assert!(growth > 200, "{growth} frames since the first round");
         let frames = wal_file_frames(&s.wal.path);
         assert!(
             frames >= (log + limits.headroom + 2 * growth).min(limits.ahead_max),
             "{frames} frames after a growth of {growth} to {log}"
         );
         assert!(frames <= limits.ahead_max.max(log), "{frames} frames");
-        let tail = std::fs::read(&s.wal.path).unwrap();
+        let file = std::fs::read(&s.wal.path).unwrap();
         let end = usize::try_from(s.wal.bytes(log)).unwrap();
         assert!(
-            tail[end..].iter().all(|b| *b == 0),
+            file[end..].iter().all(|b| *b == 0),
             "zeros after the frames"
         );
+        write_rows(&s.w, 10);
+        assert_eq!(recovered_rows(&s), 223, "every committed row recovered");
 
+        // Idle: truncated, written ahead again from the start, committed into.
+        r.execute_batch("COMMIT").unwrap();
+        for _ in 0..3 {
+            s.round(&limits);
+        }
+        assert_eq!(
+            s.wal_len(),
+            s.wal.bytes(limits.headroom),
+            "truncated, written ahead"
+        );
+        let file = std::fs::read(&s.wal.path).unwrap();
+        assert!(file.iter().all(|b| *b == 0), "nothing but zeros");
+        write_rows(&s.w, 5);
+        assert_eq!(s.wal_len(), s.wal.bytes(limits.headroom));
+        assert_eq!(recovered_rows(&s), 228, "every committed row recovered");
+    }
+
+    /// The rows of a copy of the database and its WAL (not the shared-memory index), taken
+    /// now: what recovery finds after a crash.
+    fn recovered_rows(s: &Store) -> i64 {
         let copy = tempfile::tempdir().unwrap();
         let copied = copy.path().join("meta.sqlite");
         std::fs::copy(&s.path, &copied).unwrap();
         std::fs::copy(&s.wal.path, copy.path().join("meta.sqlite-wal")).unwrap();
-        let reopened = open_connection(&copied, false).unwrap();
-        assert_eq!(Store::rows(&reopened), 213, "every committed row recovered");
+        Store::rows(&open_connection(&copied, false).unwrap())
     }
 }

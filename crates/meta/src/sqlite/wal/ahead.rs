@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, PoisonError};
 
+use rusqlite::Connection;
+
 /// Bytes before the first frame of a WAL file.
 const WAL_HEADER: u64 = 32;
 /// Bytes before the page in each WAL frame.
@@ -119,10 +121,12 @@ impl WalFile {
     }
 
     /// Writes zeros past the end of the file until it has room for `frames` frames, a chunk
-    /// at a time while the writer waits; each chunk is synced after, off the writer's path.
-    /// Only ever past the end: the file's length is read while no group runs, and SQLite
-    /// writes frames only in groups.
-    pub(super) fn reserve(&self, frames: i64) -> std::io::Result<()> {
+    /// at a time; each chunk is synced after, off the writer's path (a commit that comes
+    /// first flushes it itself: once per chunk, not per commit). Only ever past the end: the
+    /// file's length is read while no one can write frames, this store's writer held by the
+    /// gate, any other connection to the database (another process's, such as a test's) by
+    /// SQLite's write lock, taken on `conn` for the chunk and released without a write.
+    pub(super) fn reserve(&self, conn: &Connection, frames: i64) -> std::io::Result<()> {
         let want = self.bytes(frames);
         // Long enough already (the usual case under a steady load): the writer is not held.
         // SQLite only lengthens the file; only the checkpointer's own thread shortens it.
@@ -137,18 +141,73 @@ impl WalFile {
         };
         loop {
             let wrote = self.gate.exclusive(|| {
-                let len = file.metadata()?.len();
-                if len >= want {
-                    return Ok(false);
-                }
-                let n = usize::try_from(want - len).map_or(RESERVE_CHUNK, |n| n.min(RESERVE_CHUNK));
-                std::os::unix::fs::FileExt::write_all_at(&file, &ZEROS[..n], len)?;
-                Ok::<_, std::io::Error>(true)
+                conn.execute_batch("BEGIN IMMEDIATE")
+                    .map_err(std::io::Error::other)?;
+                let wrote = write_chunk(&file, want);
+                conn.execute_batch("ROLLBACK")
+                    .map_err(std::io::Error::other)?;
+                wrote
             })?;
             if !wrote {
                 return Ok(());
             }
             file.sync_data()?;
         }
+    }
+}
+
+/// Writes up to [`RESERVE_CHUNK`] zeros at the end of `file` if it is shorter than `want`;
+/// whether it wrote.
+fn write_chunk(file: &std::fs::File, want: u64) -> std::io::Result<bool> {
+    let len = file.metadata()?.len();
+    if len >= want {
+        return Ok(false);
+    }
+    let n = usize::try_from(want - len).map_or(RESERVE_CHUNK, |n| n.min(RESERVE_CHUNK));
+    std::os::unix::fs::FileExt::write_all_at(file, &ZEROS[..n], len)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// Writing ahead waits for the writer's group in progress, and runs once it ends.
+    #[test]
+    fn writing_ahead_waits_for_the_writer() {
+        let gate = Arc::new(WalGate::default());
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let writer = {
+            let gate = gate.clone();
+            std::thread::spawn(move || {
+                gate.write(|| {
+                    entered_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                });
+            })
+        };
+        entered.recv().unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let ahead = {
+            let (gate, ran) = (gate.clone(), ran.clone());
+            std::thread::spawn(move || gate.exclusive(|| ran.store(true, Ordering::SeqCst)))
+        };
+        // Until the other thread has asked for the gate (it then waits for the writer).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !gate.lock().held {
+            assert!(std::time::Instant::now() < deadline, "never asked");
+            std::thread::yield_now();
+        }
+        assert!(!ran.load(Ordering::SeqCst), "ran during the group");
+        release.send(()).unwrap();
+        writer.join().unwrap();
+        ahead.join().unwrap();
+        assert!(ran.load(Ordering::SeqCst));
+        // Released: the next group runs.
+        assert_eq!(gate.write(|| 7), 7);
     }
 }
