@@ -19,7 +19,9 @@ pub struct RequestContext {
     resource: String,
     principal: Principal,
     canonical_user_id: Option<String>,
-    keys: BTreeMap<String, Vec<String>>,
+    /// Shared by the contexts [`RequestContext::for_target`] makes for one request's checks
+    /// (copied only if one of them is changed).
+    keys: std::sync::Arc<BTreeMap<String, Vec<String>>>,
 }
 
 impl RequestContext {
@@ -39,7 +41,7 @@ impl RequestContext {
             resource: resource.into(),
             principal,
             canonical_user_id: None,
-            keys: BTreeMap::new(),
+            keys: std::sync::Arc::default(),
         };
         context.set("aws:PrincipalType", [context.principal.principal_type()]);
         context.set("aws:userid", [context.principal.user_id().to_owned()]);
@@ -64,7 +66,9 @@ impl RequestContext {
         Self {
             action: action.into(),
             resource: resource.into(),
-            ..self.clone()
+            principal: self.principal.clone(),
+            canonical_user_id: self.canonical_user_id.clone(),
+            keys: self.keys.clone(),
         }
     }
 
@@ -74,7 +78,7 @@ impl RequestContext {
         I: IntoIterator<Item = V>,
         V: Into<String>,
     {
-        self.keys.insert(
+        std::sync::Arc::make_mut(&mut self.keys).insert(
             key.to_lowercase(),
             values.into_iter().map(Into::into).collect(),
         );
@@ -82,7 +86,7 @@ impl RequestContext {
 
     /// Adds one value to `key`.
     pub fn push(&mut self, key: &str, value: impl Into<String>) {
-        self.keys
+        std::sync::Arc::make_mut(&mut self.keys)
             .entry(key.to_lowercase())
             .or_default()
             .push(value.into());
