@@ -16,8 +16,9 @@ static ZEROS: [u8; RESERVE_CHUNK] = [0; RESERVE_CHUNK];
 
 /// Keeps SQLite's writes to the WAL file and Coffer's writing ahead of its end apart: the
 /// writer runs each group through [`WalGate::write`]; [`WalGate::exclusive`] waits for the
-/// group in progress and holds the next one until it returns. Only the writer connection
-/// writes frames, and only in its groups.
+/// group in progress and holds the next one until it returns. This store's writer writes
+/// frames only in its groups; any other connection is kept out by SQLite's write lock (see
+/// [`WalFile::reserve`]).
 #[derive(Default)]
 pub(in crate::sqlite) struct WalGate {
     state: Mutex<GateState>,
