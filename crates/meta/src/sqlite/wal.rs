@@ -239,12 +239,6 @@ mod tests {
         checkpoint(c, Checkpoint::Passive).unwrap().unwrap().0
     }
 
-    /// Frames the WAL file has room for (header of 32 bytes, frames of 24 + 4096).
-    fn wal_file_frames(path: &Path) -> i64 {
-        let len = std::fs::metadata(path).map_or(0, |m| m.len());
-        i64::try_from(len.saturating_sub(32) / 4120).unwrap()
-    }
-
     /// A store's connections and WAL file as the checkpointer sees them, on a table `t`.
     struct Store {
         _dir: tempfile::TempDir,
@@ -309,18 +303,17 @@ mod tests {
             // Nothing written ahead: the file's length is the WAL's.
             ahead_max: 0,
         };
-        let wal = s.wal.path.clone();
         write_rows(&s.w, 5);
         let mut rows = 5;
-        assert!(wal_file_frames(&wal) < limits.restart);
+        assert!(s.wal.frames().unwrap() < limits.restart);
         s.round(&limits);
         assert!(!s.flag.load(Ordering::Relaxed), "below the restart length");
         // Not copied meanwhile, the WAL grows (the first commit starts it over).
-        while wal_file_frames(&wal) < limits.restart + 10 && rows < 2_000 {
+        while s.wal.frames().unwrap() < limits.restart + 10 && rows < 2_000 {
             write_rows(&s.w, 10);
             rows += 10;
         }
-        let before = wal_file_frames(&wal);
+        let before = s.wal.frames().unwrap();
         assert!(before >= limits.restart, "{before} frames");
         // A reader on the current snapshot keeps SQLite from starting the WAL over at the next
         // commit, so that commits land after the checkpoint as they do under a steady load.
@@ -374,7 +367,7 @@ mod tests {
         s.round(&limits);
         let first = s.rounds.last_log;
         assert!(first > 0);
-        let reserved = wal_file_frames(&s.wal.path);
+        let reserved = s.wal.frames().unwrap();
         assert!(
             reserved >= 3 * first + limits.headroom,
             "{reserved} frames for a WAL of {first}"
@@ -392,7 +385,7 @@ mod tests {
         let log = s.rounds.last_log;
         let growth = log - first;
         assert!(growth > 200, "{growth} frames since the first round");
-        let frames = wal_file_frames(&s.wal.path);
+        let frames = s.wal.frames().unwrap();
         assert!(
             frames >= (log + limits.headroom + 2 * growth).min(limits.ahead_max),
             "{frames} frames after a growth of {growth} to {log}"
