@@ -1,7 +1,8 @@
 //! The local-filesystem blob store.
 //!
-//! Reads and writes happen in short blocking tasks, one per chunk or batch, so filesystem calls
-//! and hashing never run on async workers, and a slow client holds no thread while it dawdles.
+//! Reads and writes happen in short blocking tasks, one per chunk or batch, and hashing on the
+//! hashing threads, so neither runs on async workers, and a slow client holds no thread while
+//! it dawdles.
 //! Writing is in [`BlobWriter`], reading in [`BlobReader`].
 
 mod reader;

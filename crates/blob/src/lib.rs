@@ -7,6 +7,7 @@
 
 pub mod digest;
 pub mod fs;
+mod hashing;
 
 pub use digest::{BodyDigest, Digester};
 pub use fs::{BlobReader, BlobWriter, FsBlobStore};

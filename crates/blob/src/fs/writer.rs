@@ -1,6 +1,6 @@
-//! Writing a blob: batches hashed and written by short blocking tasks, large blobs with
-//! `O_DIRECT`, a background `fdatasync` every [`FLUSH_WINDOW`], then fsync, rename and
-//! directory fsync.
+//! Writing a blob: batches hashed on the hashing threads and written by short blocking tasks,
+//! large blobs with `O_DIRECT`, a background `fdatasync` every [`FLUSH_WINDOW`], then fsync,
+//! rename and directory fsync.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -151,14 +151,14 @@ impl WriterState {
 }
 
 type WriteTask = tokio::task::JoinHandle<Result<WriterState, BlobError>>;
-type HashTask = tokio::task::JoinHandle<Digester>;
+type HashTask = crate::hashing::Hashing<Digester>;
 
 /// A blob being written. Feed it with [`BlobWriter::write`], then [`BlobWriter::finish`];
 /// dropping it without finishing removes the temporary file.
 ///
-/// Each batch of bytes is hashed by one short blocking task and written by another, so a slow
-/// client never holds a thread of the blocking pool between batches, and hashing batch N+1 runs
-/// while batch N is written (MD5 is most of a PUT's CPU and runs on one core).
+/// Each batch of bytes is hashed on the hashing threads ([`crate::hashing`]) and written by a
+/// short blocking task, so a slow client never holds a thread between batches, and hashing
+/// batch N+1 runs while batch N is written (MD5 is most of a PUT's CPU and runs on one core).
 pub struct BlobWriter {
     blob_id: String,
     tmp_path: PathBuf,
@@ -262,9 +262,9 @@ impl BlobWriter {
     /// Waits for the batch being hashed, if any, and takes the digester back.
     async fn settle_hash(&mut self) -> Result<(), BlobError> {
         if let Some(task) = self.hashing.as_mut() {
-            let result = task.await;
+            let result = task.join().await;
             self.hashing = None;
-            self.digester = Some(result.map_err(|e| BlobError::Io(std::io::Error::other(e)))?);
+            self.digester = Some(result?);
         }
         Ok(())
     }
@@ -289,7 +289,7 @@ impl BlobWriter {
             .take()
             .ok_or_else(|| BlobError::Body("writer already failed".into()))?;
         let to_hash = batch.clone();
-        self.hashing = Some(tokio::task::spawn_blocking(move || {
+        self.hashing = Some(crate::hashing::spawn(move || {
             for chunk in &to_hash {
                 digester.update(chunk);
             }
