@@ -8,7 +8,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use md5::Digest as _;
+use md5_many::Digest as _;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BenchError;
@@ -127,7 +127,7 @@ pub fn measure(dir: &Path, size_mib: u64, budget: Budget) -> Result<CeilingsRepo
         fsync_loop(&fsync_path, budget.fsync, true).map_err(io_error(&fsync_path))?;
 
     let buffer = chunk_buffer();
-    let md5_mib_s = hash_rate(&buffer, budget.cpu, |data, state: &mut md5::Md5| {
+    let md5_mib_s = hash_rate(&buffer, budget.cpu, |data, state: &mut md5_many::Md5| {
         state.update(data);
     });
     let sha256_mib_s = hash_rate(&buffer, budget.cpu, |data, state: &mut sha2::Sha256| {

@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use coffer_core::ChecksumAlgorithm;
-use md5::Digest as _;
-use sha2::Digest as _;
+use md5_many::Digest as _;
 
 /// What one pass over a body computed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,7 +26,7 @@ enum Hasher {
 /// Hashes a body as it streams by.
 pub struct Digester {
     size: u64,
-    md5: md5::Md5,
+    md5: md5_many::Md5,
     others: Vec<(ChecksumAlgorithm, Hasher)>,
 }
 
@@ -57,7 +56,7 @@ impl Digester {
         }
         Self {
             size: 0,
-            md5: md5::Md5::new(),
+            md5: md5_many::Md5::new(),
             others,
         }
     }

@@ -11,7 +11,7 @@ use coffer_core::{AccountId, ChecksumAlgorithm, ObjectKey};
 use coffer_meta::{
     Bucket, Completion, ObjectHeaders, Part, StoredChecksums, Upload, WriteCondition,
 };
-use md5::Digest as _;
+use md5_many::Digest as _;
 
 use crate::object::ChecksumRequest;
 use crate::object::{ByteRange, ReadConditions};
@@ -132,12 +132,20 @@ impl Engine {
             checksums.algorithm = upload.headers.checksum_algorithm;
         }
         let limits = ingest_limits_for_part(self.config.max_part_size, content_length);
+        let probe_t = std::time::Instant::now();
         let ingested = self.ingest(body, &limits, checksums.algorithms()).await?;
+        eprintln!(
+            "PROBE ingest_ms {:.1}",
+            probe_t.elapsed().as_secs_f64() * 1e3
+        );
         if let Err(e) = verify(&ingested.digest, content_md5, &mut checksums) {
             self.discard(&ingested.data).await;
             return Err(e);
         }
-        self.commit_part(upload, part_number, ingested, None).await
+        let t = std::time::Instant::now();
+        let r = self.commit_part(upload, part_number, ingested, None).await;
+        eprintln!("PROBE commit_ms {:.2}", t.elapsed().as_secs_f64() * 1e3);
+        r
     }
 
     /// Stores one part copied from (a range of) an existing object.
@@ -252,7 +260,7 @@ impl Engine {
             .into_iter()
             .map(|p| (p.part_number, p))
             .collect();
-        let mut md5_of_md5s = md5::Md5::new();
+        let mut md5_of_md5s = md5_many::Md5::new();
         let mut size = 0u64;
         let algorithm = upload.headers.checksum_algorithm;
         let mut composite = algorithm.map(|a| (a, Vec::<u8>::new()));

@@ -350,9 +350,13 @@ impl BlobWriter {
 
     /// Makes the blob durable (fsync, rename, fsync of the directory) and returns its digests.
     pub async fn finish(mut self) -> Result<(String, BodyDigest), BlobError> {
+        let t0 = std::time::Instant::now();
         self.dispatch().await?;
+        let ta = t0.elapsed();
         self.settle().await?;
+        let tb = t0.elapsed();
         self.settle_hash().await?;
+        let t1 = t0.elapsed();
         let digester = self
             .digester
             .take()
@@ -373,8 +377,10 @@ impl BlobWriter {
             let carry = std::mem::take(&mut state.carry);
             state.write_buffered(&carry)?;
             let file = state.file.ok_or(BlobError::InvalidId)?;
+            let ts = std::time::Instant::now();
             if fsync {
                 file.sync_all()?;
+                eprintln!("PROBE sync_all_ms {:.2}", ts.elapsed().as_secs_f64() * 1e3);
                 if state.written >= FLUSH_WINDOW {
                     drop_pages(&file, 0, state.written);
                 }
@@ -382,14 +388,26 @@ impl BlobWriter {
             drop(file);
             let parent = final_path.parent().ok_or(BlobError::InvalidId)?;
             create_dirs_durably(&root, parent, fsync)?;
+            let ts = std::time::Instant::now();
             fs::rename(&tmp_path, &final_path)?;
             if fsync {
                 File::open(parent)?.sync_all()?;
             }
+            eprintln!(
+                "PROBE rename_dirsync_ms {:.2}",
+                ts.elapsed().as_secs_f64() * 1e3
+            );
             Ok(digester.finish())
         })
         .await
         .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+        eprintln!(
+            "PROBE disp {:.2} write {:.2} hash {:.2} finish_ms {:.2}",
+            ta.as_secs_f64() * 1e3,
+            tb.as_secs_f64() * 1e3,
+            t1.as_secs_f64() * 1e3,
+            t0.elapsed().as_secs_f64() * 1e3
+        );
         self.finished = true;
         Ok((std::mem::take(&mut self.blob_id), digest))
     }
