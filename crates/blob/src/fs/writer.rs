@@ -156,7 +156,7 @@ type HashTask = crate::hashing::Hashing<Digester>;
 /// A blob being written. Feed it with [`BlobWriter::write`], then [`BlobWriter::finish`];
 /// dropping it without finishing removes the temporary file.
 ///
-/// Each batch of bytes is hashed on the hashing threads ([`crate::hashing`]) and written by a
+/// Each batch of bytes is hashed on the hashing threads (`crate::hashing`) and written by a
 /// short blocking task, so a slow client never holds a thread between batches, and hashing
 /// batch N+1 runs while batch N is written (MD5 is most of a PUT's CPU and runs on one core).
 pub struct BlobWriter {
