@@ -136,6 +136,42 @@ mod tests {
         );
     }
 
+    /// The server's MD5 (`md5-many`, which picks a code path by CPU) against an independent
+    /// implementation (`md-5`), over the lengths around MD5's block and padding edges and
+    /// random lengths fed in random chunk sizes.
+    #[test]
+    fn md5_matches_an_independent_implementation() {
+        use md5::Digest as _;
+        let data: Vec<u8> = (0..(3u32 << 20))
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        let mut lengths: Vec<usize> = (0..=200).collect();
+        lengths.extend([4095, 4096, 4097, 65_535, 65_536, 65_537, 1 << 20, 3 << 20]);
+        for _ in 0..200 {
+            lengths.push(next(data.len() + 1));
+        }
+        for len in lengths {
+            let start = next(64).min(data.len() - len);
+            let message = &data[start..start + len];
+            let mut ours = Digester::new([]);
+            let mut offset = 0;
+            while offset < message.len() {
+                let n = (1 + next(300_000)).min(message.len() - offset);
+                ours.update(&message[offset..offset + n]);
+                offset += n;
+            }
+            let expected: [u8; 16] = md5::Md5::digest(message).into();
+            assert_eq!(ours.finish().md5, expected, "length {len}");
+        }
+    }
+
     fn hex(bytes: &[u8]) -> String {
         use std::fmt::Write as _;
         bytes.iter().fold(String::new(), |mut out, b| {

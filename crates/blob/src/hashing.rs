@@ -1,6 +1,6 @@
 //! The hashing threads: one per core, taking batches to hash in the order they were sent.
 //!
-//! Hashing is most of a PUT's CPU (MD5 runs on one core at ~700 MiB/s). Each upload hashes its
+//! Hashing is most of a PUT's CPU (MD5 runs on one core at ~950 MiB/s here). Each upload hashes its
 //! batches one after the other on another thread while its task receives the next batch. On
 //! the blocking pool, every upload had a thread of its own hashing at once: with four uploads
 //! on two cores, four hashing threads and the request workers all wanted the cores, the
@@ -8,8 +8,8 @@
 //! fsync, a metadata commit) woke behind them: fsync 0.5 -> 1.3 ms, the part's metadata commit
 //! 0.5 -> 1.3-1.9 ms. As many threads as cores, fed in arrival order, keep the cores as busy
 //! and leave the waits short: four 16 MiB-part uploads went from 763-866 (815 on average) to
-//! 847-934 MiB/s (884), a single 1 GiB upload from 630-660 to 650-690; 1 MiB objects at
-//! concurrency 8 are unchanged.
+//! 847-934 MiB/s (884), a single 1 GiB upload from 610-619 to 664-683; 1 MiB objects at
+//! concurrency 8 are unchanged (docs/PERFORMANCE.md, sixth round).
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
@@ -85,7 +85,9 @@ impl<T> Hashing<T> {
     }
 }
 
-/// Runs `job` on the hashing threads, after the jobs sent before it.
+/// Runs `job` on the hashing threads. Jobs start in the order they were sent but may end in
+/// any order (one per thread at a time): a caller that needs its jobs in order waits for one
+/// before sending the next, as `BlobWriter` does.
 pub(crate) fn spawn<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Hashing<T> {
     let Some(queue) = queue() else {
         return Hashing::Blocking(tokio::task::spawn_blocking(job));
@@ -96,7 +98,10 @@ pub(crate) fn spawn<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static)
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push_back(Box::new(move || {
-            let _ = tx.send(job());
+            // Nobody waits any more (the upload failed or went away): skip the work.
+            if !tx.is_closed() {
+                let _ = tx.send(job());
+            }
         }));
     queue.ready.notify_one();
     Hashing::Queued(rx)

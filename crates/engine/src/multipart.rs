@@ -132,20 +132,12 @@ impl Engine {
             checksums.algorithm = upload.headers.checksum_algorithm;
         }
         let limits = ingest_limits_for_part(self.config.max_part_size, content_length);
-        let probe_t = std::time::Instant::now();
         let ingested = self.ingest(body, &limits, checksums.algorithms()).await?;
-        eprintln!(
-            "PROBE ingest_ms {:.1}",
-            probe_t.elapsed().as_secs_f64() * 1e3
-        );
         if let Err(e) = verify(&ingested.digest, content_md5, &mut checksums) {
             self.discard(&ingested.data).await;
             return Err(e);
         }
-        let t = std::time::Instant::now();
-        let r = self.commit_part(upload, part_number, ingested, None).await;
-        eprintln!("PROBE commit_ms {:.2}", t.elapsed().as_secs_f64() * 1e3);
-        r
+        self.commit_part(upload, part_number, ingested, None).await
     }
 
     /// Stores one part copied from (a range of) an existing object.

@@ -14,9 +14,10 @@ use crate::{BlobError, BodyDigest, Digester};
 const WRITE_BATCH: usize = 256 * 1024;
 
 /// Bytes gathered before one write once a blob has passed [`LARGE_BLOB`]: each batch costs a
-/// hop to a blocking thread for hashing and another for writing, and at 256 KiB those hops kept
-/// the hashing thread (the bound of a single large upload) idle a quarter of the time. Large
-/// PUT went from 503–512 to 557–582 MiB/s; 64 concurrent uploads peak at ~210 MiB instead of
+/// hand-off to a hashing thread and a hop to a blocking thread for writing, and at 256 KiB
+/// those hops kept the hashing thread (the bound of a single large upload) idle a quarter of
+/// the time (measured when hashing still ran on blocking tasks). Large PUT went from 503–512
+/// to 557–582 MiB/s; 64 concurrent uploads peak at ~210 MiB instead of
 /// ~95 MiB (up to three batches per upload: one gathering, one hashing, one being written).
 pub(super) const LARGE_WRITE_BATCH: usize = 1024 * 1024;
 
@@ -232,7 +233,7 @@ impl BlobWriter {
         self
     }
 
-    /// Takes the next chunk; once a batch has gathered it goes to a blocking task, and the
+    /// Takes the next chunk; once a batch has gathered it goes to be hashed and written, and the
     /// writer returns at once so the next batch is received while this one is hashed and
     /// written (one batch in flight at most, so memory stays bounded).
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
@@ -269,9 +270,11 @@ impl BlobWriter {
         Ok(())
     }
 
-    /// Sends the pending bytes to be hashed and written, each by a blocking task (creating the
-    /// file on the first batch). Each waits for its own previous batch only: the hash of this
-    /// batch runs while the previous one is still being written.
+    /// Sends the pending bytes to be hashed (on the hashing threads) and written (by a blocking
+    /// task, creating the file on the first batch). Each waits for its own previous batch only:
+    /// the hash of this batch runs while the previous one is still being written. Waiting for
+    /// the previous hash before sending this one is what keeps an upload's hash updates in
+    /// order: the hashing threads may run jobs of different uploads in any order.
     async fn dispatch(&mut self) -> Result<(), BlobError> {
         if self.pending.is_empty() {
             self.settle().await?;
@@ -350,13 +353,9 @@ impl BlobWriter {
 
     /// Makes the blob durable (fsync, rename, fsync of the directory) and returns its digests.
     pub async fn finish(mut self) -> Result<(String, BodyDigest), BlobError> {
-        let t0 = std::time::Instant::now();
         self.dispatch().await?;
-        let ta = t0.elapsed();
         self.settle().await?;
-        let tb = t0.elapsed();
         self.settle_hash().await?;
-        let t1 = t0.elapsed();
         let digester = self
             .digester
             .take()
@@ -377,10 +376,8 @@ impl BlobWriter {
             let carry = std::mem::take(&mut state.carry);
             state.write_buffered(&carry)?;
             let file = state.file.ok_or(BlobError::InvalidId)?;
-            let ts = std::time::Instant::now();
             if fsync {
                 file.sync_all()?;
-                eprintln!("PROBE sync_all_ms {:.2}", ts.elapsed().as_secs_f64() * 1e3);
                 if state.written >= FLUSH_WINDOW {
                     drop_pages(&file, 0, state.written);
                 }
@@ -388,26 +385,14 @@ impl BlobWriter {
             drop(file);
             let parent = final_path.parent().ok_or(BlobError::InvalidId)?;
             create_dirs_durably(&root, parent, fsync)?;
-            let ts = std::time::Instant::now();
             fs::rename(&tmp_path, &final_path)?;
             if fsync {
                 File::open(parent)?.sync_all()?;
             }
-            eprintln!(
-                "PROBE rename_dirsync_ms {:.2}",
-                ts.elapsed().as_secs_f64() * 1e3
-            );
             Ok(digester.finish())
         })
         .await
         .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
-        eprintln!(
-            "PROBE disp {:.2} write {:.2} hash {:.2} finish_ms {:.2}",
-            ta.as_secs_f64() * 1e3,
-            tb.as_secs_f64() * 1e3,
-            t1.as_secs_f64() * 1e3,
-            t0.elapsed().as_secs_f64() * 1e3
-        );
         self.finished = true;
         Ok((std::mem::take(&mut self.blob_id), digest))
     }
