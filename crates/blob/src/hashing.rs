@@ -1,8 +1,8 @@
 //! The hashing threads: one per core, taking batches to hash in the order they were sent.
 //!
-//! Hashing is most of a PUT's CPU (MD5 runs on one core at ~950 MiB/s here). Each upload hashes its
-//! batches one after the other on another thread while its task receives the next batch. On
-//! the blocking pool, every upload had a thread of its own hashing at once: with four uploads
+//! Hashing is most of a PUT's CPU (MD5 runs on one core at ~950 MiB/s here). Each upload
+//! hashes its batches one after the other on another thread while its task receives the next
+//! batch. On the blocking pool, every upload had a thread of its own hashing at once: with four uploads
 //! on two cores, four hashing threads and the request workers all wanted the cores, the
 //! scheduler time-sliced them, and every short wait of the write path (an `O_DIRECT` write, an
 //! fsync, a metadata commit) woke behind them: fsync 0.5 -> 1.3 ms, the part's metadata commit
