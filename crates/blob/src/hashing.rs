@@ -1,15 +1,15 @@
 //! The hashing threads: one per core, taking batches to hash in the order they were sent.
 //!
-//! Hashing is most of a PUT's CPU (MD5 runs on one core at ~950 MiB/s here). Each upload hashes its
-//! batches one after the other on another thread while its task receives the next batch. On the
-//! blocking pool, every upload had a thread of its own hashing at once: with four uploads on two
-//! cores, four hashing threads and the request workers all wanted the cores, the scheduler time-
-//! sliced them, and every short wait of the write path (an `O_DIRECT` write, an fsync, a metadata
-//! commit) woke behind them: fsync 0.5 -> 1.3 ms, the part's metadata commit 0.5 -> 1.3-1.9 ms. As
-//! many threads as cores, fed in arrival order, keep the cores as busy and leave the waits short:
-//! four 16 MiB-part uploads went from 763-866 (815 on average) to 847-934 MiB/s (884), a single 1
-//! GiB upload from 610-619 to 664-683; 1 MiB objects at concurrency 8 are unchanged
-//! (docs/PERFORMANCE.md, sixth round).
+//! Hashing is most of a PUT's CPU (MD5 runs on one core at ~950 MiB/s here). Each upload hashes
+//! its batches one after the other on another thread while its task receives the next batch. On
+//! the blocking pool, every upload had a thread of its own hashing at once: with four uploads
+//! on two cores, four hashing threads and the request workers all wanted the cores, the
+//! scheduler time- sliced them, and every short wait of the write path (an `O_DIRECT` write, an
+//! fsync, a metadata commit) woke behind them: fsync 0.5 -> 1.3 ms, the part's metadata commit
+//! 0.5 -> 1.3-1.9 ms. As many threads as cores, fed in arrival order, keep the cores as busy
+//! and leave the waits short: four 16 MiB-part uploads went from 763-866 (815 on average) to
+//! 847-934 MiB/s (884), a single 1 GiB upload from 610-619 to 664-683; 1 MiB objects at
+//! concurrency 8 are unchanged (docs/PERFORMANCE.md, sixth round).
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
