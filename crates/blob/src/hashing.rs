@@ -4,7 +4,7 @@
 //! its batches one after the other on another thread while its task receives the next batch. On
 //! the blocking pool, every upload had a thread of its own hashing at once: with four uploads
 //! on two cores, four hashing threads and the request workers all wanted the cores, the
-//! scheduler time- sliced them, and every short wait of the write path (an `O_DIRECT` write, an
+//! scheduler time-sliced them, and every short wait of the write path (an `O_DIRECT` write, an
 //! fsync, a metadata commit) woke behind them: fsync 0.5 -> 1.3 ms, the part's metadata commit
 //! 0.5 -> 1.3-1.9 ms. As many threads as cores, fed in arrival order, keep the cores as busy
 //! and leave the waits short: four 16 MiB-part uploads went from 763-866 (815 on average) to
