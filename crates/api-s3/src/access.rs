@@ -14,9 +14,7 @@ use coffer_core::AccountId;
 use coffer_core::cache::TtlCache;
 use coffer_engine::{Engine, EngineError};
 use coffer_iam::s3_action::{CopySource, PermissionCheck, S3Target, required_permissions};
-use coffer_iam::{
-    ApplicablePolicies, BucketPolicy, IdentityPolicy, Principal, RequestContext, UserIdentity,
-};
+use coffer_iam::{ApplicablePolicies, BucketPolicy, IdentityPolicy, Principal, UserIdentity};
 use coffer_meta::{AccessKey, Account, AccountStatus, Bucket};
 use http::StatusCode;
 use s3s::access::{S3Access, S3AccessContext};
@@ -24,7 +22,9 @@ use s3s::path::S3Path;
 use s3s::{S3Error, S3Result, s3_error};
 
 use crate::auth::KeyCache;
-use crate::context::{Caller, ClientAddr, SecureTransport, TargetBucket};
+use crate::context::{
+    Caller, ClientAddr, ContextInputs, LazyContext, SecureTransport, TargetBucket,
+};
 use crate::error::{custom, from_engine};
 
 /// How long cached policies and accounts are trusted before they are read again.
@@ -242,17 +242,21 @@ impl AccessControl {
             None => None,
         };
         let owner = bucket.as_ref().map(|b| b.account_id.to_string());
-        let context = caller
-            .context
-            .for_target(check.action, check.resource.clone());
-        let decision = coffer_iam::authorize(
-            &context,
-            &ApplicablePolicies {
-                identity_policies: &caller.identity_policies,
-                bucket_policy: policy.as_deref(),
-                bucket_owner_account_id: owner.as_deref(),
-            },
-        );
+        let policies = ApplicablePolicies {
+            identity_policies: &caller.identity_policies,
+            bucket_policy: policy.as_deref(),
+            bucket_owner_account_id: owner.as_deref(),
+        };
+        let decision = match coffer_iam::decide_without_context(&caller.principal, &policies) {
+            Some(decision) => decision,
+            None => coffer_iam::authorize(
+                &caller
+                    .context
+                    .get()
+                    .for_target(check.action, check.resource.clone()),
+                &policies,
+            ),
+        };
         tracing::debug!(action = check.action, resource = %check.resource, ?decision, "access decision");
         if decision.allowed {
             Ok(())
@@ -309,7 +313,7 @@ impl AccessControl {
                 (principal, Some(account.id), Some(key), policies)
             }
         };
-        let context = request_context(cx, principal.clone());
+        let context = LazyContext::new(principal.clone(), context_inputs(cx));
         Ok(Caller {
             principal,
             account_id,
@@ -321,56 +325,25 @@ impl AccessControl {
     }
 }
 
-/// The condition keys every check of this request shares.
-fn request_context(cx: &mut S3AccessContext<'_>, principal: Principal) -> RequestContext {
-    let mut context = RequestContext::new("", "", principal)
-        .with_current_time(time::OffsetDateTime::now_utc())
-        .with_secure_transport(
-            cx.extensions_mut()
-                .get::<SecureTransport>()
-                .is_some_and(|s| s.0),
-        );
-    if let Some(addr) = cx.extensions_mut().get::<ClientAddr>() {
-        context = context.with_source_ip(addr.0.ip());
-    }
-    let query = cx.uri().query().unwrap_or_default().to_owned();
-    for (name, value) in crate::http::form_pairs(&query) {
-        match name.as_str() {
-            "prefix" => context.push("s3:prefix", value),
-            "delimiter" => context.push("s3:delimiter", value),
-            "max-keys" => context.push("s3:max-keys", value),
-            _ => {}
-        }
-    }
+/// What the request's condition keys will be built from, if a check needs them.
+fn context_inputs(cx: &mut S3AccessContext<'_>) -> ContextInputs {
+    let secure = cx
+        .extensions_mut()
+        .get::<SecureTransport>()
+        .is_some_and(|s| s.0);
+    let source_ip = cx.extensions_mut().get::<ClientAddr>().map(|a| a.0.ip());
+    let signed = cx.credentials().is_some();
     let headers = cx.headers();
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    if let Some(acl) = header("x-amz-acl") {
-        context.push("s3:x-amz-acl", acl);
+    ContextInputs {
+        now: time::OffsetDateTime::now_utc(),
+        secure,
+        source_ip,
+        uri: cx.uri().clone(),
+        acl: headers.get("x-amz-acl").cloned(),
+        referer: headers.get(http::header::REFERER).cloned(),
+        content_sha256: headers.get("x-amz-content-sha256").cloned(),
+        signed,
     }
-    if let Some(referer) = header("referer") {
-        context.push("aws:Referer", referer);
-    }
-    if let Some(sha) = header("x-amz-content-sha256") {
-        context.push("s3:x-amz-content-sha256", sha);
-    }
-    if cx.credentials().is_some() {
-        context.push("s3:signatureversion", "AWS4-HMAC-SHA256");
-        let presigned = query.contains("X-Amz-Signature=");
-        context.push(
-            "s3:authType",
-            if presigned {
-                "REST-QUERY-STRING"
-            } else {
-                "REST-HEADER"
-            },
-        );
-    }
-    context
 }
 
 /// The `x-amz-copy-source` of a copy: (bucket, key, version).

@@ -32,8 +32,104 @@ pub struct Caller {
     pub bucket_binding: Option<Vec<String>>,
     /// The caller's identity policies (users only).
     pub identity_policies: Arc<Vec<IdentityPolicy>>,
-    /// The request's condition keys; checks clone it with their own action and resource.
-    pub context: RequestContext,
+    /// The request's condition keys, built on first use; checks clone it with their own
+    /// action and resource.
+    pub context: LazyContext,
+}
+
+/// What a request's condition keys are made of, kept until a check needs them: most requests
+/// (an account root on its own bucket without a bucket policy) are decided without them.
+#[derive(Debug, Clone)]
+pub struct ContextInputs {
+    /// When the request was authenticated (`aws:CurrentTime`, `aws:EpochTime`).
+    pub now: time::OffsetDateTime,
+    /// Whether it arrived over TLS.
+    pub secure: bool,
+    /// The client's address.
+    pub source_ip: Option<std::net::IpAddr>,
+    /// The request URI (its query holds `prefix`, `delimiter`, `max-keys`, a presigned
+    /// signature).
+    pub uri: http::Uri,
+    /// `x-amz-acl`.
+    pub acl: Option<http::HeaderValue>,
+    /// `Referer`.
+    pub referer: Option<http::HeaderValue>,
+    /// `x-amz-content-sha256`.
+    pub content_sha256: Option<http::HeaderValue>,
+    /// Whether the request was signed.
+    pub signed: bool,
+}
+
+/// A request's [`RequestContext`], built from its [`ContextInputs`] the first time it is read.
+#[derive(Debug, Clone)]
+pub struct LazyContext {
+    principal: Principal,
+    inputs: ContextInputs,
+    built: std::sync::OnceLock<RequestContext>,
+}
+
+impl LazyContext {
+    /// The context of `principal`'s request described by `inputs`.
+    pub fn new(principal: Principal, inputs: ContextInputs) -> Self {
+        Self {
+            principal,
+            inputs,
+            built: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The condition keys, built now if no check needed them yet.
+    pub fn get(&self) -> &RequestContext {
+        self.built
+            .get_or_init(|| build_context(self.principal.clone(), &self.inputs))
+    }
+}
+
+/// The condition keys every check of a request shares.
+fn build_context(principal: Principal, inputs: &ContextInputs) -> RequestContext {
+    let mut context = RequestContext::new("", "", principal)
+        .with_current_time(inputs.now)
+        .with_secure_transport(inputs.secure);
+    if let Some(ip) = inputs.source_ip {
+        context = context.with_source_ip(ip);
+    }
+    let query = inputs.uri.query().unwrap_or_default();
+    for (name, value) in crate::http::form_pairs(query) {
+        match name.as_str() {
+            "prefix" => context.push("s3:prefix", value),
+            "delimiter" => context.push("s3:delimiter", value),
+            "max-keys" => context.push("s3:max-keys", value),
+            _ => {}
+        }
+    }
+    let text = |value: &Option<http::HeaderValue>| {
+        value
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if let Some(acl) = text(&inputs.acl) {
+        context.push("s3:x-amz-acl", acl);
+    }
+    if let Some(referer) = text(&inputs.referer) {
+        context.push("aws:Referer", referer);
+    }
+    if let Some(sha) = text(&inputs.content_sha256) {
+        context.push("s3:x-amz-content-sha256", sha);
+    }
+    if inputs.signed {
+        context.push("s3:signatureversion", "AWS4-HMAC-SHA256");
+        let presigned = query.contains("X-Amz-Signature=");
+        context.push(
+            "s3:authType",
+            if presigned {
+                "REST-QUERY-STRING"
+            } else {
+                "REST-HEADER"
+            },
+        );
+    }
+    context
 }
 
 impl Caller {

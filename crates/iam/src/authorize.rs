@@ -94,11 +94,7 @@ pub fn authorize(context: &RequestContext, policies: &ApplicablePolicies<'_>) ->
     use DecisionReason as Reason;
     let principal = context.principal();
     let owner = policies.bucket_owner_account_id;
-    let same_account = match (principal.account_id(), owner) {
-        (Some(caller), Some(owner)) => caller == owner,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
+    let same_account = same_account(principal, owner);
 
     if matches!(principal, Principal::AccountRoot { .. })
         && same_account
@@ -155,6 +151,32 @@ pub fn authorize(context: &RequestContext, policies: &ApplicablePolicies<'_>) ->
             (true, false) => AccessDecision::deny(Reason::CrossAccountNotAllowedByIdentityPolicy),
         },
     }
+}
+
+/// Whether `principal` acts within the account that owns the bucket (or names no bucket).
+fn same_account(principal: &Principal, owner: Option<&str>) -> bool {
+    match (principal.account_id(), owner) {
+        (Some(caller), Some(owner)) => caller == owner,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// The decision when no condition key can change it: the root of the account that owns the
+/// bucket (or of the caller's own account, when the request names no bucket) with no bucket
+/// policy is allowed whatever the request, as [`authorize`] decides it. `None` when the
+/// policies must be evaluated against the request's context.
+///
+/// Callers use it to skip building a [`RequestContext`] for the most common request.
+pub fn decide_without_context(
+    principal: &Principal,
+    policies: &ApplicablePolicies<'_>,
+) -> Option<AccessDecision> {
+    (matches!(principal, Principal::AccountRoot { .. })
+        && policies.bucket_policy.is_none()
+        && policies.identity_policies.is_empty()
+        && same_account(principal, policies.bucket_owner_account_id))
+    .then_some(AccessDecision::allow(DecisionReason::AccountRoot))
 }
 
 #[cfg(test)]

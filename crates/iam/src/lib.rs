@@ -27,7 +27,9 @@ mod variable;
 mod wildcard;
 
 pub use action::{S3_ACTIONS, is_known_s3_action};
-pub use authorize::{AccessDecision, ApplicablePolicies, DecisionReason, authorize};
+pub use authorize::{
+    AccessDecision, ApplicablePolicies, DecisionReason, authorize, decide_without_context,
+};
 pub use context::RequestContext;
 pub use error::PolicyError;
 pub use policy::{

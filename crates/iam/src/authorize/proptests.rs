@@ -201,6 +201,12 @@ impl Scenario {
     }
 
     fn decide(&self) -> AccessDecision {
+        self.decide_both(Some(OWNER)).0
+    }
+
+    /// The full decision and the context-free one, for a bucket owned by `owner` (`None`: a
+    /// request on no bucket).
+    fn decide_both(&self, owner: Option<&str>) -> (AccessDecision, Option<AccessDecision>) {
         let document = |statements: &[StatementSpec], with_principal: bool| {
             let statements: Vec<Value> = statements
                 .iter()
@@ -218,13 +224,15 @@ impl Scenario {
         let bucket_policy = self.bucket.as_ref().map(|statements| {
             BucketPolicy::parse(&document(statements, true), BUCKET).expect("bucket policy parses")
         });
-        authorize(
-            &self.context(),
-            &ApplicablePolicies {
-                identity_policies: &identity_policies,
-                bucket_policy: bucket_policy.as_ref(),
-                bucket_owner_account_id: Some(OWNER),
-            },
+        let policies = ApplicablePolicies {
+            identity_policies: &identity_policies,
+            bucket_policy: bucket_policy.as_ref(),
+            bucket_owner_account_id: owner,
+        };
+        let context = self.context();
+        (
+            authorize(&context, &policies),
+            decide_without_context(context.principal(), &policies),
         )
     }
 
@@ -255,6 +263,19 @@ proptest! {
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
+
+    #[test]
+    fn the_context_free_decision_agrees_with_the_full_one(s in scenario(), on_bucket in any::<bool>()) {
+        let (full, shortcut) = s.decide_both(on_bucket.then_some(OWNER));
+        if let Some(shortcut) = shortcut {
+            prop_assert!(shortcut.allowed && full.allowed, "{:?}: {:?} vs {:?}", s, shortcut, full);
+        }
+        // Only the root of the bucket's account (of any account, on no bucket) without
+        // policies to evaluate is decided without its context.
+        let root_of_owner = s.principal == 0 || (s.principal == 2 && !on_bucket);
+        let evaluates = !s.identity.is_empty() || s.bucket.is_some() || !root_of_owner;
+        prop_assert_eq!(shortcut.is_none(), evaluates, "{:?}", s);
+    }
 
     #[test]
     fn explicit_deny_in_an_identity_policy_always_wins(mut s in scenario(), slot in 0..3usize) {
