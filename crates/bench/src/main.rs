@@ -42,7 +42,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run scenarios against an S3 endpoint.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Measure this machine's ceilings (disk, fsync, memory copy, hashing).
     Ceilings(CeilingsArgs),
     /// Print a run's figures as ratios of the ceilings.
@@ -88,6 +88,11 @@ struct RunArgs {
     /// Part size of `multipart`.
     #[arg(long, default_value = "16MiB", value_parser = parse_size)]
     part_size: u64,
+    /// Objects of the `small` data set: PUT writes at most this many (a fill phase writes
+    /// what the PUT phase's time bound left), then GET, HEAD and DELETE work on them, so every
+    /// server deletes the same keys from a bucket of the same size.
+    #[arg(long, default_value_t = 100_000)]
+    small_keys: u64,
     /// Keys of the `listing` bucket.
     #[arg(long, default_value_t = 100_000)]
     listing_keys: u64,
@@ -172,7 +177,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run_command(args),
+        Command::Run(args) => run_command(*args),
         Command::Ceilings(args) => ceilings_command(&args),
         Command::Report(args) => report_command(&args),
         Command::Compare(args) => compare_command(&args),
@@ -204,6 +209,7 @@ fn run_command(args: RunArgs) -> Result<ExitCode, BenchError> {
             max_ops: args.max_ops,
             large_size: args.large_size,
             part_size: args.part_size,
+            small_keys: args.small_keys,
             listing_keys: args.listing_keys,
             mixed_keys: args.mixed_keys,
             clients: args.clients,

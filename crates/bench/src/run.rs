@@ -30,6 +30,8 @@ pub struct RunReport {
     pub large_size: u64,
     /// Part size of `multipart`, bytes.
     pub part_size: u64,
+    /// Objects of the `small` data set.
+    pub small_keys: u64,
     /// Keys of the `listing` bucket.
     pub listing_keys: u64,
     /// Figures of every phase.
@@ -114,6 +116,7 @@ pub async fn run(setup: RunSetup) -> Result<RunReport, BenchError> {
         max_ops: setup.options.max_ops,
         large_size: setup.options.large_size,
         part_size: setup.options.part_size,
+        small_keys: setup.options.small_keys,
         listing_keys: setup.options.listing_keys,
         server_pid: setup.server_pid,
         ..RunReport::default()

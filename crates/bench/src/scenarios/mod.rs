@@ -67,6 +67,8 @@ pub struct RunOptions {
     pub large_size: u64,
     /// Part size of `multipart`.
     pub part_size: u64,
+    /// Objects of the `small` data set.
+    pub small_keys: u64,
     /// Keys of the `listing` bucket.
     pub listing_keys: u64,
     /// Keys pre-filled for `mixed`.
