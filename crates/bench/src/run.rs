@@ -30,7 +30,7 @@ pub struct RunReport {
     pub large_size: u64,
     /// Part size of `multipart`, bytes.
     pub part_size: u64,
-    /// Objects of the `small` data set.
+    /// Objects of the `small` data set (`--small-keys`, at most `--max-ops`).
     pub small_keys: u64,
     /// Keys of the `listing` bucket.
     pub listing_keys: u64,
@@ -116,7 +116,7 @@ pub async fn run(setup: RunSetup) -> Result<RunReport, BenchError> {
         max_ops: setup.options.max_ops,
         large_size: setup.options.large_size,
         part_size: setup.options.part_size,
-        small_keys: setup.options.small_keys,
+        small_keys: setup.options.small_keys.min(setup.options.max_ops),
         listing_keys: setup.options.listing_keys,
         server_pid: setup.server_pid,
         ..RunReport::default()
