@@ -116,7 +116,7 @@ pub async fn run(setup: RunSetup) -> Result<RunReport, BenchError> {
         max_ops: setup.options.max_ops,
         large_size: setup.options.large_size,
         part_size: setup.options.part_size,
-        small_keys: setup.options.small_keys.min(setup.options.max_ops),
+        small_keys: setup.options.small_data_set(),
         listing_keys: setup.options.listing_keys,
         server_pid: setup.server_pid,
         ..RunReport::default()

@@ -81,6 +81,13 @@ pub struct RunOptions {
     pub fill_timeout: Duration,
 }
 
+impl RunOptions {
+    /// Objects of the `small` data set: `--small-keys`, at most `--max-ops`.
+    pub fn small_data_set(&self) -> u64 {
+        self.small_keys.min(self.max_ops)
+    }
+}
+
 /// What every scenario needs: the client, the server to sample, the options.
 #[derive(Debug, Clone)]
 pub struct Context {

@@ -34,7 +34,7 @@ pub async fn run(context: &Context) -> Vec<PhaseReport> {
         Ok(target) => target,
         Err(report) => return vec![*report],
     };
-    let keys = context.options.small_keys.min(context.options.max_ops);
+    let keys = context.options.small_data_set();
     let mut put_spec = context.spec(SCENARIO, "PUT 4KiB", CONCURRENCY);
     put_spec.max_ops = keys;
     let put = crate::phase::run(&put_spec, target.op(|t, c| put_one(t, c.index))).await;
